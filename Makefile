@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything installs itself into .venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export RUNTIME__DLTHUB_TELEMETRY := false
+
+.PHONY: help install demo test test-slow test-postgres lint format bench emulators clean
+
+help:
+	@echo "make demo        start the emulated APIs, run the nightly job twice, show reports and queries"
+	@echo "make test        the whole test suite (what CI runs)"
+	@echo "make test-slow   the long tests too (crash loops, large volumes)"
+	@echo "make lint        ruff"
+	@echo "make bench       throughput, requests and memory at 100k and 1M messages -> BENCHMARKS.md"
+	@echo "make emulators   serve the emulated APIs on localhost until Ctrl-C"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m pipelines.demo
+
+test: install
+	$(PY) -m pytest -q
+
+test-slow: install
+	$(PY) -m pytest -q -m "slow or not slow"
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m benchmarks
+
+emulators: install
+	$(PY) -m emulators serve
+
+clean:
+	rm -rf .demo .bench warehouse _storage

@@ -1,0 +1,1 @@
+"""The nightly job and its command line: ``python -m pipelines run|status|report``."""

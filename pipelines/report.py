@@ -1,0 +1,91 @@
+"""The run report: what each source loaded, what it cost in requests, and what went wrong, as text and JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sources._http import redact
+
+
+@dataclass
+class ResourceReport:
+    name: str
+    rows: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    api_seconds: float = 0.0
+
+
+@dataclass
+class SourceReport:
+    name: str
+    status: str = "not run"  # loaded | failed
+    error: str | None = None
+    seconds: float = 0.0
+    loaded_packages: int = 0
+    row_counts: dict[str, int] = field(default_factory=dict)
+    resources: list[ResourceReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return sum(r.requests for r in self.resources)
+
+    @property
+    def rows(self) -> int:
+        return sum(count for table, count in self.row_counts.items() if not table.startswith("_dlt"))
+
+
+@dataclass
+class RunReport:
+    sources: list[SourceReport] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    views: list[str] = field(default_factory=list)
+    published: str | None = None
+    backfill: tuple[str | None, str | None] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and all(source.status == "loaded" for source in self.sources)
+
+    def to_text(self) -> str:
+        """The report a person reads at the end of a run."""
+        lines = list(self.notices)
+        if self.backfill:
+            lines.append(f"backfill [{self.backfill[0]}, {self.backfill[1]}): cursors left unchanged")
+        for source in self.sources:
+            head = f"{source.name}: {source.status} in {source.seconds:.1f} s"
+            if source.status == "loaded":
+                head += f", {source.rows:,} rows, {source.requests:,} requests"
+            lines.append(head)
+            if source.error:
+                lines.append(f"  error: {source.error}")
+            if source.resources:
+                lines.append(f"  {'table/resource':<34}{'rows':>10}{'requests':>10}{'retries':>9}{'429s':>6}"
+                             f"{'api s':>8}")
+                for r in source.resources:
+                    lines.append(f"  {r.name:<34}{r.rows:>10,}{r.requests:>10,}{r.retries:>9,}{r.rate_limited:>6,}"
+                                 f"{r.api_seconds:>8.1f}")
+            lines.extend(f"  note: {note}" for note in source.notes)
+        lines.extend(f"error: {failure}" for failure in self.failures)
+        if self.views:
+            lines.append(f"analytics views refreshed: {', '.join(self.views)}")
+        if self.published:
+            lines.append(f"published for BI tools: {self.published}")
+        lines.append("run status: " + ("OK" if self.ok else "FAILED"))
+        return redact("\n".join(lines))
+
+    def to_json(self) -> str:
+        payload = asdict(self)
+        payload["ok"] = self.ok
+        for source, report in zip(payload["sources"], self.sources, strict=True):
+            source["rows"], source["requests"] = report.rows, report.requests
+        return redact(json.dumps(payload, indent=2, default=str))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json())

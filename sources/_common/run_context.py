@@ -1,0 +1,52 @@
+"""What one run of one source collects besides rows: its HTTP clients (for request counts) and report notes.
+
+A source registers its client when it is built; the runner reads the counters and notes into the run
+report. Notes are short lines a person should see (a fallback taken, a reconciliation mismatch, a record
+rejected), never secrets: they pass through the redactor when printed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sources._http import ApiClient
+
+log = logging.getLogger("warehouse.run")
+
+
+@dataclass
+class SourceRun:
+    """The side channel of one source's run."""
+
+    name: str
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    clients: list[ApiClient] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def note(self, text: str) -> None:
+        """Add a line to the run report (and the log)."""
+        log.warning("%s: %s", self.name, text)
+        with self._lock:
+            if text not in self.notes:
+                self.notes.append(text)
+
+
+_runs: dict[str, SourceRun] = {}
+
+
+def source_run(name: str, client: ApiClient | None = None) -> SourceRun:
+    """The current run of source ``name`` (created on first use); ``client`` is registered with it."""
+    run = _runs.setdefault(name, SourceRun(name))
+    if client is not None and client not in run.clients:
+        run.clients.append(client)
+    return run
+
+
+def reset_source_run(name: str) -> SourceRun:
+    """Start a fresh run record for ``name`` (the runner calls this before each source)."""
+    _runs[name] = SourceRun(name)
+    return _runs[name]

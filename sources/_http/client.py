@@ -1,0 +1,232 @@
+"""``ApiClient``: the one place a request is sent. Retries, the rate budget, read-only enforcement,
+error translation and request statistics all wrap :meth:`ApiClient._send_once`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sources._http.errors import (
+    ApiError,
+    ApiResponseError,
+    ApiStatusError,
+    ApiTransportError,
+    ReadOnlyViolation,
+    status_error_class,
+)
+from sources._http.ratelimit import RateLimiter
+from sources._http.redact import redact, register_secret
+from sources._http.retry import RetryPolicy
+
+log = logging.getLogger("warehouse.http")
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+CONNECT_ATTEMPTS = 3  # a refused connection is a wrong base URL far more often than a blip
+
+
+@dataclass
+class RequestStats:
+    """Counters of one source's calls, per resource: requests, retries, 429s, seconds waited."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+    rate_limited: Counter[str] = field(default_factory=Counter)
+    wait_seconds: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)  # time spent in requests, waits excluded
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, counter: str, resource: str, amount: float = 1) -> None:
+        with self._lock:
+            getattr(self, counter)[resource] += amount
+
+    def total(self, counter: str) -> float:
+        return sum(getattr(self, counter).values())
+
+
+@dataclass
+class ApiResponse:
+    """A decoded 2xx answer."""
+
+    status: int
+    data: Any
+    headers: httpx.Headers
+
+
+class ApiClient:
+    """JSON-over-HTTP client for one source and one credential.
+
+    Args:
+        source: the source's name, first word of every error message.
+        base_url: API root; request paths are appended to it.
+        headers: sent with every request (e.g. ``Authorization``).
+        secrets: values to blank from all output (keys, tokens, also path tokens).
+        limiter: the credential's request budget (see :func:`sources._http.ratelimit.limiter_for`).
+        read_only_posts: path suffixes that are read-only POSTs (search/filter); any other POST,
+            and every PUT/PATCH/DELETE, is refused before it is sent.
+        hints: what to tell the user per failure: keys are statuses (401, 404, ...) or ``"transport"``.
+        transport: an ``httpx.BaseTransport`` for tests (``httpx.MockTransport``).
+    """
+
+    def __init__(self, source: str, base_url: str, *, headers: Mapping[str, str] | None = None,
+                 secrets: Iterable[str | None] = (), limiter: RateLimiter | None = None,
+                 retry: RetryPolicy | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 read_only_posts: Iterable[str] = (), hints: Mapping[int | str, str] | None = None,
+                 transport: httpx.BaseTransport | None = None, max_connections: int = 8) -> None:
+        for secret in secrets:
+            register_secret(secret)
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.limiter = limiter or RateLimiter(0)
+        self.retry = retry or RetryPolicy()
+        self.read_only_posts = tuple(read_only_posts)
+        self.hints = dict(hints or {})
+        self.stats = RequestStats()
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._http = httpx.Client(headers=dict(headers or {}), timeout=timeout, transport=transport,
+                                  limits=limits, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public verbs ---------------------------------------------------------------------------------
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, resource: str = "-",
+            headers: Mapping[str, str] | None = None) -> ApiResponse:
+        """GET ``path`` and return its decoded JSON answer."""
+        return self.request("GET", path, params=params, resource=resource, headers=headers)
+
+    def post(self, path: str, body: Any = None, params: Mapping[str, Any] | None = None, *,
+             resource: str = "-", headers: Mapping[str, str] | None = None) -> ApiResponse:
+        """POST a JSON body to a read-only search/filter endpoint."""
+        return self.request("POST", path, params=params, body=body, resource=resource, headers=headers)
+
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,
+                resource: str = "-", headers: Mapping[str, str] | None = None) -> ApiResponse:
+        """Send one logical request, retrying transient failures under the retry policy."""
+        endpoint = f"{method} {path}"
+        self._check_read_only(method, path, endpoint)
+        url = self.base_url + path
+        content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        send_headers = dict(headers or {})
+        if content is not None:
+            send_headers["Content-Type"] = "application/json"
+        waited, attempt = 0.0, 0
+        while True:
+            attempt += 1
+            self.limiter.acquire()
+            self.stats.add("requests", resource)
+            sent = time.monotonic()
+            try:
+                return self._send_once(method, url, params, content, send_headers, endpoint, resource)
+            except _Retryable as failure:
+                limit = CONNECT_ATTEMPTS if failure.connect else self.retry.max_attempts
+                delay = self.retry.wait(attempt, failure.retry_after)
+                if attempt >= limit or waited + delay > self.retry.max_total_wait:
+                    raise failure.final from failure.cause
+                if failure.status == 429:
+                    self.limiter.pause(delay)
+                log.info("%s: %s %s, retry %d in %.1fs", self.source, endpoint, failure.reason, attempt, delay)
+            finally:
+                self.stats.add("seconds", resource, time.monotonic() - sent)
+            self.stats.add("retries", resource)
+            self.stats.add("wait_seconds", resource, delay)
+            waited += delay
+            time.sleep(delay)
+
+    # -- internals ------------------------------------------------------------------------------------
+    def _check_read_only(self, method: str, path: str, endpoint: str) -> None:
+        if method == "GET":
+            return
+        bare = path.split("?", 1)[0].rstrip("/")
+        if method == "POST" and any(bare.endswith(suffix) for suffix in self.read_only_posts):
+            return
+        raise ReadOnlyViolation(self.source, endpoint, "refused: the pipeline never writes to the API")
+
+    def _send_once(self, method: str, url: str, params: Mapping[str, Any] | None, content: bytes | None,
+                   headers: dict[str, str], endpoint: str, resource: str) -> ApiResponse:
+        log.debug("%s: %s %s", self.source, method, redact(url))
+        try:
+            response = self._http.request(method, url, params=params, content=content, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timed out ({type(exc).__name__})", self._transport_error(endpoint, exc),
+                             exc) from None
+        except httpx.ConnectError as exc:
+            raise _Retryable("could not connect", self._transport_error(endpoint, exc), exc,
+                             connect=True) from None
+        except httpx.TransportError as exc:  # reset mid-body, protocol errors
+            raise _Retryable(f"connection failed ({type(exc).__name__})", self._transport_error(endpoint, exc),
+                             exc) from None
+        status = response.status_code
+        if status == 429:
+            self.stats.add("rate_limited", resource)
+        if status >= 400:
+            error = self._status_error(endpoint, response)
+            if status in self.retry.statuses:
+                raise _Retryable(f"answered {status}", error, None, retry_after=response.headers.get("Retry-After"),
+                                 status=status)
+            raise error
+        try:
+            data = response.json() if response.content else None
+        except ValueError:
+            snippet = response.text[:60].replace("\n", " ")
+            error = ApiResponseError(self.source, endpoint,
+                                     f"answered {status} with a body that is not JSON ({snippet!r}...)",
+                                     self.hints.get("response"))
+            raise _Retryable("sent an invalid body", error, None) from None
+        return ApiResponse(status, data, response.headers)
+
+    def _transport_error(self, endpoint: str, exc: Exception) -> ApiTransportError:
+        reason = str(exc) or type(exc).__name__
+        return ApiTransportError(self.source, endpoint, f"no answer from {self.base_url}: {reason}",
+                                 self.hints.get("transport"))
+
+    def _status_error(self, endpoint: str, response: httpx.Response) -> ApiStatusError:
+        status = response.status_code
+        return status_error_class(status)(self.source, endpoint, status, api_error_message(response),
+                                          self.hints.get(status))
+
+
+class _Retryable(Exception):
+    """Internal: a failed attempt that may be retried; ``final`` is raised when retries run out."""
+
+    def __init__(self, reason: str, final: ApiError, cause: BaseException | None, *, connect: bool = False,
+                 retry_after: str | None = None, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.final, self.cause = reason, final, cause
+        self.connect, self.retry_after, self.status = connect, retry_after, status
+
+
+def api_error_message(response: httpx.Response, limit: int = 200) -> str | None:
+    """The API's own error text from any of the documented envelopes, else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())
+        return text[:limit] or None
+    messages: list[str] = []
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list):  # HelpCrunch: {"errors": [{"code", "message"}]}
+            messages = [str(e.get("message") or e.get("code")) for e in errors if isinstance(e, dict)]
+            generic = {"Invalid request"}
+            messages = [m for m in messages if m not in generic] or messages
+        elif isinstance(body.get("error"), dict):  # {"error": {"code", "message"}}
+            messages = [str(body["error"].get("message") or body["error"].get("code"))]
+        elif body.get("message") or body.get("error"):  # JAICP: {"error": code, "message": text}
+            messages = [str(body.get("message") or body.get("error"))]
+    text = "; ".join(messages) if messages else json.dumps(body, ensure_ascii=False)
+    return text[:limit]

@@ -1,0 +1,62 @@
+"""What counts as a secret, and how it is blanked out of every string the product writes.
+
+Secrets are registered once, when a source is built (API keys, tokens, also tokens that sit inside a URL
+path). :func:`redact` replaces each, and its URL-encoded form, with ``***``. :class:`RedactingFilter` applies
+it to every log record, so logs, exceptions and run reports share one rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import quote
+
+MASK = "***"
+_MIN_SECRET_LENGTH = 4  # shorter values would blank ordinary words
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember ``value`` as a secret to blank from all output (no-op for empty/short values)."""
+    if not value or len(value) < _MIN_SECRET_LENGTH:
+        return
+    with _lock:
+        _secrets.update({value, quote(value, safe=""), quote(value)})
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***``."""
+    if not _secrets:
+        return text
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` fit for a log line: credentials blanked."""
+    return {k: (MASK if k.lower() in {"authorization", "x-api-key", "cookie"} else redact(v))
+            for k, v in headers.items()}
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that blanks secrets from the formatted message and its arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach :class:`RedactingFilter` to every handler of the root logger (idempotent)."""
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

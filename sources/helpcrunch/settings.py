@@ -1,0 +1,23 @@
+"""HelpCrunch source settings and constants."""
+
+HELPCRUNCH_API_URL = "https://api.helpcrunch.com/v1"
+DEFAULT_START_DATE = "2015-01-01"  # HelpCrunch launched in 2016: the first load takes all history
+PAGE_SIZE = 100  # documented default and maximum of every list endpoint
+REQUESTS_PER_MINUTE = 120  # documented overall limit, shared by all endpoints of one key
+LOOKBACK_HOURS = 1.0  # re-read this much before each cursor: late writes, clock skew
+RESCAN_DAYS = 7.0  # fallback mode only: re-read chats created this recently for status/rating changes
+STATE_RETENTION_DAYS = 180.0  # forget per-chat message cursors of chats idle this long
+MESSAGE_CONCURRENCY = 4  # chats whose messages are fetched at once (all under the one rate budget)
+
+API_KEY_VARIABLE = "SOURCES__HELPCRUNCH__API_KEY"
+BASE_URL_VARIABLE = "SOURCES__HELPCRUNCH__BASE_URL"
+
+# Searchable fields the docs list (search-chats-v1); `chats.updatedAt` only in the newer revision.
+UPDATED_AT_FIELD = "chats.updatedAt"
+CHAT_TIME_FIELDS = ("createdAt", "closedAt", "lastMessageAt", "lastCustomerMessageAt", "snoozedUntil")
+MESSAGE_TIME_FIELDS = ("createdAt", "updatedAt")
+CUSTOMER_TIME_FIELDS = ("firstSeen", "lastSeen")
+
+# Where each endpoint puts its records and its total count (docs disagree; every variant is accepted).
+ITEMS_KEYS = ("data", "messages")
+TOTAL_PATHS = ("meta.total", "total")

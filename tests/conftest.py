@@ -1,0 +1,88 @@
+"""Shared fixtures: an isolated warehouse and dlt folder per test, and emulated APIs on free ports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from emulators import EmulatorServer, create_api
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_KEYS = {
+    "helpcrunch": {"SOURCES__HELPCRUNCH__API_KEY": "test-helpcrunch-key-5f1c"},
+    "conpeek": {"SOURCES__CONPEEK__API_KEY": "test-conpeek-key-77aa"},
+    "jaicp": {"SOURCES__JAICP__TOKEN": "TsTtOkEn:0123456789abcdef0123456789abcdef01234567"},
+}
+EMULATOR_CREDENTIALS = {"helpcrunch": "api_keys", "conpeek": "api_keys", "jaicp": "tokens"}
+
+
+@dataclass
+class Warehouse:
+    """The test's warehouse files and a read-only query helper."""
+
+    working: Path
+    published: Path
+    data_dir: Path
+
+    def query(self, sql: str, published: bool = False) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.published if published else self.working), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def count(self, table: str) -> int:
+        return self.query(f"SELECT count(*) FROM {table}")[0][0]
+
+    def tables(self, schema: str) -> set[str]:
+        rows = self.query(f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'")
+        return {row[0] for row in rows}
+
+
+@pytest.fixture(autouse=True)
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
+    """Every test gets its own warehouse, dlt data dir and a clean SOURCES__* environment."""
+    for name in list(os.environ):
+        if name.startswith(("SOURCES__", "DESTINATION__", "WAREHOUSE__")):
+            monkeypatch.delenv(name)
+    wh = Warehouse(tmp_path / "work.duckdb", tmp_path / "published" / "warehouse.duckdb", tmp_path / "dlt")
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("DLT_DATA_DIR", str(wh.data_dir))
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(wh.working))
+    monkeypatch.setenv("WAREHOUSE__PUBLISH_PATH", str(wh.published))
+    return wh
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., EmulatorServer]]:
+    """Factory: ``emulator("helpcrunch", rate_limit=0, **dataset_options)`` starts a server on a free port
+    and points the source's configuration at it with a test credential."""
+    servers: list[EmulatorServer] = []
+
+    def start(name: str, *, rate_limit: int = 0, rate_window: float = 60.0, configure: bool = True,
+              **options: Any) -> EmulatorServer:
+        secret_var, secret = next(iter(DEMO_KEYS[name].items()))
+        options.setdefault(EMULATOR_CREDENTIALS[name], (secret,))
+        api = create_api(name, **options)
+        server = EmulatorServer(api, rate_limit=rate_limit, rate_window=rate_window).start()
+        servers.append(server)
+        if configure:
+            monkeypatch.setenv(secret_var, secret)
+            base = server.url + {"helpcrunch": "/v1", "jaicp": "/api", "conpeek": ""}[name]
+            monkeypatch.setenv(f"SOURCES__{name.upper()}__BASE_URL", base)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m pipelines ARGS`` in a subprocess with the current (test) environment."""
+    return subprocess.run([sys.executable, "-m", "pipelines", *args], cwd=ROOT, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
