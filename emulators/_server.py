@@ -312,7 +312,10 @@ class EmulatorServer:
     # called by the handler ---------------------------------------------------------------------------
     def dispatch(self, request: Request) -> tuple[Response, FaultRule | None]:
         if request.path.startswith(ADMIN_PREFIX):
-            return self._admin(request), None
+            try:
+                return self._admin(request), None
+            except Exception as exc:  # a bad admin call answers 500 instead of dropping the connection
+                return Response(500, {"error": f"{type(exc).__name__}: {exc}"}), None
         fault = self.faults.pick(request)
         if fault and fault.kind in {"429", "429_no_retry_after"}:
             retry_after = fault.seconds if fault.kind == "429" else None
