@@ -75,6 +75,8 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Emulator
             monkeypatch.setenv(secret_var, secret)
             base = server.url + {"helpcrunch": "/v1", "jaicp": "/api", "conpeek": ""}[name]
             monkeypatch.setenv(f"SOURCES__{name.upper()}__BASE_URL", base)
+            # the client's own budget is tested on its own; here it must not slow every test down
+            monkeypatch.setenv(f"SOURCES__{name.upper()}__REQUESTS_PER_MINUTE", "100000")
         return server
 
     yield start

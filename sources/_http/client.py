@@ -4,6 +4,7 @@ error translation and request statistics all wrap :meth:`ApiClient._send_once`.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import threading
@@ -11,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -90,6 +92,7 @@ class ApiClient:
         self.read_only_posts = tuple(read_only_posts)
         self.hints = dict(hints or {})
         self.stats = RequestStats()
+        self.first_server_time: datetime | None = None  # the Date header of the first answer: the server's clock
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._http = httpx.Client(headers=dict(headers or {}), timeout=timeout, transport=transport,
                                   limits=limits, follow_redirects=False)
@@ -187,6 +190,8 @@ class ApiClient:
                                      f"answered {status} with a body that is not JSON ({snippet!r}...)",
                                      self.hints.get("response"))
             raise _Retryable("sent an invalid body", error, None) from None
+        if self.first_server_time is None:
+            self.first_server_time = _http_date(response.headers.get("Date"))
         return ApiResponse(status, data, response.headers)
 
     def _transport_error(self, endpoint: str, exc: Exception) -> ApiTransportError:
@@ -208,6 +213,13 @@ class _Retryable(Exception):
         super().__init__(reason)
         self.reason, self.final, self.cause = reason, final, cause
         self.connect, self.retry_after, self.status = connect, retry_after, status
+
+
+def _http_date(value: str | None) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(value).astimezone(UTC) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def api_error_message(response: httpx.Response, limit: int = 200) -> str | None:

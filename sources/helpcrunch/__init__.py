@@ -3,7 +3,7 @@
 | resource      | table                     | key  | disposition | incremental on                               |
 |---------------|---------------------------|------|-------------|----------------------------------------------|
 | chats         | chats (+ chats__agents)   | id   | merge       | createdAt, plus chats.updatedAt (see below)  |
-| messages      | messages                  | id   | merge       | per chat: only chats whose last message moved |
+| messages      | messages                  | id   | merge       | per chat: only new or changed chats          |
 | customers     | customers (+ __tags)      | id   | merge       | lastSeen                                     |
 | agents        | agents                    | id   | replace     | -                                            |
 | departments   | departments (+ __agents)  | id   | replace     | -                                            |
@@ -15,7 +15,9 @@ revision); when a server rejects it, a fallback of documented means takes over: 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -59,10 +61,11 @@ def helpcrunch_source(
     run = source_run("helpcrunch", client.api)
     backfill = Backfill.from_args(backfill_from, backfill_to)
     lookback = hours(lookback_hours)
-    chats = chats_resource(client, run, backfill, start_date, lookback, timedelta(days=float(rescan_days)))
+    touched: set[int] = set()  # chats certainly changed since the last run: their messages are always read
+    chats = chats_resource(client, run, backfill, start_date, lookback, timedelta(days=float(rescan_days)), touched)
     return [
         chats,
-        chats | messages_transformer(client, backfill, int(message_concurrency)),
+        chats | messages_transformer(client, backfill, int(message_concurrency), touched),
         customers_resource(client, backfill, lookback),
         dlt.resource(client.list_all("/agents", "agents"), name="agents", primary_key="id",
                      write_disposition="replace"),
@@ -72,8 +75,13 @@ def helpcrunch_source(
 
 
 def chats_resource(client: HelpCrunchClient, run: SourceRun, backfill: Backfill | None, start_date: str,
-                   lookback: timedelta, rescan: timedelta) -> DltResource:
-    """New chats by ``createdAt``, plus chats updated since the last run; each chat once per run."""
+                   lookback: timedelta, rescan: timedelta, touched: set[int]) -> DltResource:
+    """New chats by ``createdAt``, plus chats updated since the last run; each chat once per run.
+
+    Ids of chats that certainly changed since the previous run started (new ones, and those the strict
+    ``chats.updatedAt`` search returns) are added to ``touched``: their messages are read even when the chat
+    object looks the same (a private note moves nothing visible).
+    """
 
     @dlt.resource(name="chats", primary_key="id", write_disposition="merge")
     def chats() -> Iterator[list[Record]]:
@@ -82,11 +90,11 @@ def chats_resource(client: HelpCrunchClient, run: SourceRun, backfill: Backfill 
                                             search_filter("chats.createdAt", "<", backfill.end)])
             return
         state = dlt.current.resource_state()
-        run_started = datetime.now(UTC)
+        local_start = datetime.now(UTC)
         created_from = read_cursor(state, "created_cursor", start_date) - lookback
         new_pages = client.search_chats([search_filter("chats.createdAt", ">=", created_from)])
-        updated_since = state.get("updated_since")
-        changed_pages = _changed_chats(client, run, to_utc(updated_since) - lookback, rescan) if updated_since else ()
+        updated_since = to_utc(state["updated_since"]) if state.get("updated_since") else None
+        changed_pages = _changed_chats(client, run, updated_since, lookback, rescan, touched) if updated_since else ()
         seen: set[int] = set()
         newest_created = None
         for page in itertools.chain(new_pages, changed_pages):
@@ -96,20 +104,37 @@ def chats_resource(client: HelpCrunchClient, run: SourceRun, backfill: Backfill 
             if fresh:
                 yield fresh
         write_cursor(state, "created_cursor", newest_created)
-        write_cursor(state, "updated_since", run_started)
+        # the server's clock when this run began (its Date header), so the next strict search has no skew
+        server_start = client.api.first_server_time
+        write_cursor(state, "updated_since", server_start or local_start - lookback)
 
     return chats
 
 
-def _changed_chats(client: HelpCrunchClient, run: SourceRun, since: datetime,
-                   rescan: timedelta) -> Iterator[list[Record]]:
-    """Chats changed since ``since``: the ``chats.updatedAt`` filter, or the documented-means fallback."""
+def _changed_chats(client: HelpCrunchClient, run: SourceRun, since: datetime, lookback: timedelta,
+                   rescan: timedelta, touched: set[int]) -> Iterator[list[Record]]:
+    """Chats changed since ``since`` (the server's clock at the previous run's start).
+
+    With ``chats.updatedAt``: a search from ``since - lookback`` finds every visible change (merge makes
+    the overlap harmless); only when it finds anything, a strict search from ``since`` marks the chats that
+    changed after the previous run began as ``touched``. Without it: the documented-means fallback.
+    """
     try:
-        yield from client.search_chats([search_filter(s.UPDATED_AT_FIELD, ">=", since)])
-        return
+        wide = [page for page in client.search_chats([search_filter(s.UPDATED_AT_FIELD, ">=", since - lookback)])]
     except UnsupportedFilterField:
         run.note(f"the server rejects the {s.UPDATED_AT_FIELD} filter; using the fallback "
                  f"(lastMessageAt list, closedAt search, {rescan.days}-day re-scan)")
+        yield from _changed_chats_fallback(client, since - lookback, rescan)
+        return
+    if any(wide):
+        for page in client.search_chats([search_filter(s.UPDATED_AT_FIELD, ">=", since)]):
+            touched.update(chat["id"] for chat in page)
+            yield page
+    yield from wide
+
+
+def _changed_chats_fallback(client: HelpCrunchClient, since: datetime, rescan: timedelta) -> Iterator[list[Record]]:
+    """Without ``chats.updatedAt``: recent last messages, recent closings, and a re-scan of recent chats."""
 
     def older_than_since(page: list[Record]) -> bool:
         times = [chat.get("lastMessageAt") for chat in page]
@@ -120,8 +145,14 @@ def _changed_chats(client: HelpCrunchClient, run: SourceRun, since: datetime,
     yield from client.search_chats([search_filter("chats.createdAt", ">=", datetime.now(UTC) - rescan)])
 
 
-def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, concurrency: int) -> DltResource:
-    """Messages of the chats that are new or whose last message moved; unchanged chats cost nothing."""
+def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, concurrency: int,
+                         touched: set[int]) -> DltResource:
+    """Messages of the chats that are new or changed in any visible way; unchanged chats cost nothing.
+
+    A chat's fingerprint (a hash of the whole chat object) is kept per chat: a new last message changes it,
+    and so does a status change, closing, rating or reassignment, which often come with messages that do not
+    move ``lastMessageId`` (tech messages, private notes).
+    """
     pruned = False
 
     @dlt.transformer(name="messages", primary_key="id", write_disposition="merge")
@@ -132,8 +163,10 @@ def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, co
         if not pruned and not backfill:
             _prune(known, datetime.now(UTC) - timedelta(days=s.STATE_RETENTION_DAYS))
             pruned = True
+        prints = {chat["id"]: _fingerprint(chat) for chat in chat_page}
         todo = [chat for chat in chat_page if chat.get("lastMessageId") is not None
-                and (backfill or known.get(str(chat["id"]), [None])[0] != chat["lastMessageId"])]
+                and (backfill or chat["id"] in touched
+                     or known.get(str(chat["id"]), [None])[0] != prints[chat["id"]])]
         if not todo:
             return
         with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="helpcrunch-messages") as pool:
@@ -144,9 +177,14 @@ def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, co
         if not backfill:
             for chat in todo:
                 last_at = chat.get("lastMessageAt")
-                known[str(chat["id"])] = [chat["lastMessageId"], epoch_seconds(last_at) if last_at else None]
+                known[str(chat["id"])] = [prints[chat["id"]], epoch_seconds(last_at) if last_at else None]
 
     return messages
+
+
+def _fingerprint(chat: Record) -> str:
+    text = json.dumps(chat, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _chat_messages(client: HelpCrunchClient, chat: Record, known: dict[str, list[Any]] | None) -> list[Record]:
@@ -158,7 +196,10 @@ def _chat_messages(client: HelpCrunchClient, chat: Record, known: dict[str, list
         return loaded_until is not None and any(
             m.get("createdAt") is not None and m["createdAt"].timestamp() <= loaded_until for m in page)
 
-    return [m for page in client.chat_messages(chat["id"], reached_loaded) for m in page]
+    messages = [m for page in client.chat_messages(chat["id"], reached_loaded) for m in page]
+    if loaded_until is None:
+        return messages
+    return [m for m in messages if m.get("createdAt") is None or m["createdAt"].timestamp() >= loaded_until]
 
 
 def _prune(known: dict[str, list[Any]], before: datetime) -> None:

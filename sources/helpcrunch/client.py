@@ -113,11 +113,19 @@ def search_filter(field: str, operator: str, value: Any) -> Filter:
 
 
 def _chat(record: Record) -> Record:
-    return coerce_fields(record, s.CHAT_TIME_FIELDS)
+    return coerce_fields(_drop_null_objects(record, s.CHAT_OBJECT_FIELDS), s.CHAT_TIME_FIELDS)
 
 
 def _message(record: Record) -> Record:
-    return coerce_fields(record, s.MESSAGE_TIME_FIELDS)
+    return coerce_fields(_drop_null_objects(record, s.MESSAGE_OBJECT_FIELDS), s.MESSAGE_TIME_FIELDS)
+
+
+def _drop_null_objects(record: Record, fields: tuple[str, ...]) -> Record:
+    """Remove null nested objects: their flattened ``__`` columns are declared, a bare null column is not."""
+    for name in fields:
+        if name in record and record[name] is None:
+            del record[name]
+    return record
 
 
 def _customer(record: Record) -> Record:

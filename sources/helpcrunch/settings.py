@@ -16,6 +16,8 @@ BASE_URL_VARIABLE = "SOURCES__HELPCRUNCH__BASE_URL"
 UPDATED_AT_FIELD = "chats.updatedAt"
 CHAT_TIME_FIELDS = ("createdAt", "closedAt", "lastMessageAt", "lastCustomerMessageAt", "snoozedUntil")
 MESSAGE_TIME_FIELDS = ("createdAt", "updatedAt")
+CHAT_OBJECT_FIELDS = ("customer", "assignee", "department")  # nested objects, flattened to e.g. assignee__id
+MESSAGE_OBJECT_FIELDS = ("agent",)
 CUSTOMER_TIME_FIELDS = ("firstSeen", "lastSeen")
 
 # Where each endpoint puts its records and its total count (docs disagree; every variant is accepted).

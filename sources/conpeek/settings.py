@@ -1,0 +1,28 @@
+"""Conpeek source settings and constants."""
+
+DEFAULT_START_DATE = "2015-01-01"  # no launch date is public: the first load takes all history
+PAGE_SIZE = 100  # documented default and maximum of `limit`
+MAX_PAGE_SIZE = 100
+LOOKBACK_HOURS = 2.0  # re-read this much before the cursor: asynchronous writes, ids minted out of order
+REQUESTS_PER_MINUTE = 120  # undocumented; polite, and a 429 with Retry-After is honoured anyway
+TIME_PROPERTY = "date"  # the documented filter property; the docs' example uses "ts" (the fallback)
+TIME_PROPERTY_FALLBACK = {"date": "ts", "ts": "date"}
+CURSOR_FIELD = "ts"  # the record field the time filter is taken to act on (the record model is not public)
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # filter values: UTC, as documented
+ID_KEYS = ("id", "_id")  # the id key is detected from the records, in this order, unless configured
+ID_COLUMN = "id"  # the warehouse key (contract): an `_id` that arrives is stored as `id`
+TIME_FIELDS = ("ts", "date", "system_date")  # record fields stored as TIMESTAMP WITH TIME ZONE (UTC)
+ZERO_ID_SUFFIX = "0" * 16  # an ObjectId's random part and counter at their lowest: a synthetic cursor
+
+API_KEY_VARIABLE = "SOURCES__CONPEEK__API_KEY"
+BASE_URL_VARIABLE = "SOURCES__CONPEEK__BASE_URL"
+TIME_PROPERTY_VARIABLE = "SOURCES__CONPEEK__TIME_PROPERTY"
+ID_KEY_VARIABLE = "SOURCES__CONPEEK__ID_KEY"
+CURSOR_FIELD_VARIABLE = "SOURCES__CONPEEK__CURSOR_FIELD"
+
+# resource (= table) -> (path, the optional filter settings its endpoint documents)
+ENDPOINTS = {
+    "conversation_statistics_opened": ("/conversation_statistics_opened",
+                                       ("project_id_list", "conversation_type_list")),
+    "messages": ("/message", ("project_id_list", "tenant_user_id_list", "message_type_list", "direction")),
+}
