@@ -62,7 +62,8 @@ def test_first_load_then_changes_then_nothing(emulator: Any, warehouse: Warehous
     server = emulator("helpcrunch", seed=11, **SMALL)
     load()
     assert_warehouse_equals(warehouse, server.api.snapshot())
-    assert {"chats", "chats__agents", "messages", "customers", "agents", "departments"} <= warehouse.tables("helpcrunch")
+    expected_tables = {"chats", "chats__agents", "messages", "customers", "agents", "departments"}
+    assert expected_tables <= warehouse.tables("helpcrunch")
     types = dict(warehouse.query("SELECT column_name, data_type FROM information_schema.columns "
                                  "WHERE table_schema='helpcrunch' AND table_name='messages'"))
     assert types["created_at"] == "TIMESTAMP WITH TIME ZONE"
