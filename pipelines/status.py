@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import dlt
 import duckdb
+from dlt.pipeline.exceptions import CannotRestorePipelineException
 
 from pipelines.registry import SOURCES
-from pipelines.warehouse import WarehousePaths, pipeline_for
+from pipelines.warehouse import PIPELINE_PREFIX, WarehousePaths
 
 BIG_STATE_KEYS = {"last_message": "chats tracked for new messages"}
 
@@ -22,8 +24,7 @@ def status_text() -> str:
     tables = _table_counts(database) if database.exists() else {}
     for name in SOURCES:
         lines.append(f"{name}:")
-        pipeline = pipeline_for(name, paths)
-        resources = pipeline.state.get("sources", {}).get(name, {}).get("resources", {})
+        resources = _resource_state(name)
         if not resources:
             lines.append("  cursors: none yet (the next run is a first load)")
         for resource, state in sorted(resources.items()):
@@ -35,6 +36,15 @@ def status_text() -> str:
         for table, count in sorted(loaded.items()):
             lines.append(f"  {table:<40}{count:>12,} rows")
     return "\n".join(lines)
+
+
+def _resource_state(source: str) -> dict[str, Any]:
+    """The source's cursors from dlt's local pipeline state, read without touching anything."""
+    try:
+        pipeline = dlt.attach(PIPELINE_PREFIX + source)
+    except CannotRestorePipelineException:
+        return {}
+    return pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
 
 
 def _describe(key: str, value: Any) -> str:

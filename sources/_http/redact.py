@@ -54,9 +54,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install_log_redaction() -> None:
-    """Attach :class:`RedactingFilter` to every handler of the root logger (idempotent)."""
+def install_log_redaction(extra_loggers: tuple[str, ...] = ("dlt",)) -> None:
+    """Attach :class:`RedactingFilter` to every root handler and to loggers with handlers of their own
+    (dlt's logger does not propagate to the root). Idempotent."""
     root = logging.getLogger()
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+    for name in extra_loggers:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
