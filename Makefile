@@ -6,12 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: help install demo test test-slow test-postgres lint format bench emulators clean
+.PHONY: help install demo test test-setup test-slow test-postgres lint format bench emulators clean
 
 help:
 	@echo "make demo        start the emulated APIs, run the nightly job twice, show reports and queries"
 	@echo "make test        the whole test suite (what CI runs)"
 	@echo "make test-slow   the long tests too (crash loops, large volumes)"
+	@echo "make test-postgres  the PostgreSQL destination tests alone (starts a throwaway server)"
 	@echo "make lint        ruff"
 	@echo "make bench       throughput, requests and memory at 100k and 1M messages -> BENCHMARKS.md"
 	@echo "make emulators   serve the emulated APIs on localhost until Ctrl-C"
@@ -27,11 +28,21 @@ install: $(STAMP)
 demo: install
 	$(PY) -m pipelines.demo
 
-test: install
+# What the BI and PostgreSQL tests need besides .venv: PostgreSQL server binaries and Chromium (Debian packages,
+# installed when missing), the DuckDB CLI and an older DuckDB (PyPI, cached in .venv/bi-readers).
+test-setup: install
+	bash scripts/postgres.sh install
+	bash scripts/chromium.sh
+	bash scripts/bi_readers.sh >/dev/null
+
+test: test-setup
 	$(PY) -m pytest -q
 
-test-slow: install
+test-slow: test-setup
 	$(PY) -m pytest -q -m "slow or not slow"
+
+test-postgres: test-setup
+	$(PY) -m pytest -q -m postgres
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -34,10 +34,12 @@ QUERIES = {
     "HelpCrunch: chats per status": """
         SELECT status, count(*) AS chats, round(avg(epoch(last_message_at) - epoch(created_at)) / 3600, 1) AS avg_hours
         FROM helpcrunch.chats GROUP BY ALL ORDER BY chats DESC""",
-    "Last 7 days of KPIs": """
-        SELECT day, source, sum(conversations) AS conversations, sum(messages) AS messages,
-               round(median(median_first_response_seconds) / 60, 1) AS median_first_response_min
-        FROM analytics.daily_kpis WHERE day >= current_date - 7 GROUP BY ALL ORDER BY day DESC, source LIMIT 15""",
+    "Last 7 days of KPIs (all agents, per channel)": """
+        SELECT day, source, channel, conversations, messages,
+               round(median_first_response_seconds / 60, 1) AS median_first_response_min,
+               round(handoff_rate, 2) AS handoff_rate
+        FROM analytics.daily_kpis WHERE all_agents AND day >= current_date - 7
+        ORDER BY day DESC, source, conversations DESC LIMIT 15""",
 }
 
 

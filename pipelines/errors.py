@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dlt.common.configuration.exceptions import ConfigurationException
+from dlt.common.configuration.exceptions import ConfigurationException, ConfigValueCannotBeCoercedException
+from dlt.common.configuration.specs import RuntimeConfiguration
 
 from sources._http import ApiError, redact
+
+RUNTIME_FIELDS = frozenset(RuntimeConfiguration.__dataclass_fields__)  # dlt's [runtime] settings
 
 
 class UserError(Exception):
@@ -23,11 +26,19 @@ def root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def one_line(exc: BaseException) -> str:
-    """A single redacted line describing ``exc`` for the terminal and the run report."""
+def one_line(exc: BaseException, section: str | None = None) -> str:
+    """A single redacted line describing ``exc`` for the terminal and the run report.
+
+    ``section`` (``sources.helpcrunch``) turns a setting dlt could not read into the variable to fix.
+    """
     cause = root_cause(exc)
     if isinstance(cause, ApiError | UserError):
         text = str(cause)
+    elif isinstance(cause, ConfigValueCannotBeCoercedException) and (section or cause.field_name in RUNTIME_FIELDS):
+        section = "runtime" if cause.field_name in RUNTIME_FIELDS else section
+        variable = "__".join([*str(section).split("."), cause.field_name]).upper()
+        expected = getattr(cause.hint, "__name__", None) or str(cause.hint)
+        text = f"configuration: {variable} cannot be read as {expected} (environment or .dlt/config.toml)"
     elif isinstance(cause, ConfigurationException):
         text = f"configuration: {cause}"
     else:

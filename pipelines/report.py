@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sources._http import redact
+
+VARIANT_MARK = "__v_"  # dlt's variant columns: <column>__v_<type>
+
 
 
 @dataclass
@@ -89,3 +93,31 @@ class RunReport:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.to_json())
+
+
+def schema_changes(updates: list[dict[str, Any]]) -> list[str]:
+    """Report lines for what the loaded packages changed in the warehouse schema (their ``schema_update``).
+
+    Policy: the schema evolves and a load never fails on a new shape. A new field becomes a new nullable
+    column; a new list becomes a child table; a value that does not fit its column's type is stored in dlt's
+    variant column ``<column>__v_<type>`` beside it, and the column keeps its type and its other values.
+    """
+    lines: list[str] = []
+    for update in updates:
+        for table, schema in update.items():
+            if table.startswith("_dlt"):
+                continue
+            columns = schema.get("columns", {})
+            if "_dlt_id" in columns:  # dlt adds its row key only when it creates a table
+                line = f"schema: new table {table}"
+                lines += [line] if line not in lines else []
+                continue
+            for name, column in columns.items():
+                base, _, variant_type = name.rpartition(VARIANT_MARK)
+                if column.get("variant") and base:
+                    line = (f"schema: {table}.{base} received {variant_type} values that do not fit its type; "
+                            f"they are stored in the variant column {name}")
+                else:
+                    line = f"schema: new column {table}.{name} ({column.get('data_type', 'unknown type')})"
+                lines += [line] if line not in lines else []
+    return lines

@@ -14,8 +14,8 @@ import dlt
 
 from pipelines.errors import UserError, one_line
 from pipelines.registry import SOURCES, SourceSpec
-from pipelines.report import ResourceReport, RunReport, SourceReport
-from pipelines.warehouse import WarehousePaths, pipeline_for, publish, run_lock
+from pipelines.report import ResourceReport, RunReport, SourceReport, schema_changes
+from pipelines.warehouse import WarehousePaths, loader_file_format, pipeline_for, publish, run_lock
 from sources._common.run_context import SourceRun, reset_source_run
 from sources._common.windows import Backfill
 
@@ -69,11 +69,17 @@ def run(request: RunRequest) -> RunReport:
             from pipelines.analytics import refresh_views
 
             try:
-                report.views = refresh_views(paths.working)
-                publish(paths)
-                report.published = str(paths.published)
+                report.views = refresh_views(paths.working if paths.is_duckdb_file
+                                             else pipeline_for("analytics", paths))
+                if paths.is_duckdb_file:  # other destinations are servers BI tools share; nothing to publish
+                    publish(paths)
+                    report.published = str(paths.published)
             except Exception as exc:  # the load itself succeeded; say what did not
                 report.failures.append(f"publish: {one_line(exc)}")
+    if not report.ok:
+        from pipelines.alerts import alert_on_failure
+
+        alert_on_failure(report)
     return report
 
 
@@ -90,30 +96,40 @@ def _run_source(spec: SourceSpec, paths: WarehousePaths, request: RunRequest) ->
             kwargs = {"backfill_from": request.backfill_from, "backfill_to": request.backfill_to}
         source = spec.build(**kwargs)
         progress.start()
-        info = pipeline.run(source, loader_file_format="parquet")
+        had_schema = bool(pipeline.default_schema_name)
+        info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
         report.loaded_packages += len(info.loads_ids)
         report.row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts) \
             if pipeline.last_trace and pipeline.last_trace.last_normalize_info else {}
+        if had_schema:  # the first load sets the schema; later ones say what drifted
+            report.notes.extend(schema_changes([package.schema_update for package in info.load_packages]))
         report.status = "loaded"
     except Exception as exc:
         log.debug("%s failed", spec.name, exc_info=True)
-        report.status, report.error = "failed", one_line(exc)
+        report.status, report.error = "failed", one_line(exc, section=f"sources.{spec.name}")
     finally:
         progress.stop()
         report.seconds = time.monotonic() - started
         report.resources = _resource_reports(source_run, report.row_counts)
-        report.notes = list(source_run.notes)
+        report.notes = [*report.notes, *source_run.notes]
     return report
 
 
 def _finish_pending(pipeline: dlt.Pipeline, report: SourceReport) -> int:
-    """Load a package an interrupted run left behind, before any new extraction."""
+    """Load a package an interrupted run left behind, before any new extraction: given a pending package,
+    ``pipeline.run(source)`` would load only that package and silently skip the new data."""
     if not pipeline.has_pending_data:
         return 0
+    if not pipeline.default_schema_name:
+        # the first run of this pipeline died after writing its package but before saving its state: the
+        # cursors never moved, so this run extracts the same data again (dlt could not load the package)
+        pipeline.drop_pending_packages()
+        report.notes.append("dropped the package of an interrupted first load; its data is read again")
+        return 0
     report.notes.append("finished a load package left pending by an interrupted run")
-    pipeline.normalize(loader_file_format="parquet")
+    pipeline.normalize()  # the file format was fixed when the package was extracted
     info = pipeline.load()
-    return len(info.loads_ids)
+    return len(info.loads_ids) if info else 0
 
 
 def _resource_reports(source_run: SourceRun, row_counts: dict[str, int]) -> list[ResourceReport]:

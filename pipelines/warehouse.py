@@ -1,5 +1,10 @@
 """Where the warehouse lives: the working DuckDB file dlt writes, the published copy BI tools read,
-the run lock, and the dlt pipeline of each source."""
+the run lock, and the dlt pipeline of each source.
+
+DuckDB is the default destination; ``WAREHOUSE__DESTINATION`` names any other dlt destination (``postgres``,
+``motherduck``, ``bigquery``, ...), configured the dlt way (``DESTINATION__POSTGRES__CREDENTIALS``). Publishing
+a copy for BI tools applies to the DuckDB file only: other destinations are servers that readers share.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dlt
 import duckdb
@@ -21,6 +27,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 IMPORT_SCHEMAS = PROJECT_ROOT / "schemas" / "import"
 DEFAULT_WORKING_PATH = "warehouse/work.duckdb"
 DEFAULT_PUBLISH_PATH = "warehouse/warehouse.duckdb"
+DEFAULT_DESTINATION = "duckdb"
+# The published file opens in DuckDB 1.0 and later (the versions BI drivers ship): see docs/bi.md.
+STORAGE_VERSION = "v1.0.0"
 PIPELINE_PREFIX = "conversation_warehouse_"
 
 
@@ -28,6 +37,12 @@ PIPELINE_PREFIX = "conversation_warehouse_"
 class WarehousePaths:
     working: Path  # DESTINATION__DUCKDB__CREDENTIALS: what the load writes
     published: Path  # WAREHOUSE__PUBLISH_PATH: what BI tools open
+    destination: str = DEFAULT_DESTINATION  # WAREHOUSE__DESTINATION: a dlt destination name
+
+    @property
+    def is_duckdb_file(self) -> bool:
+        """Whether the warehouse is the local DuckDB file (then it is published for BI tools)."""
+        return self.destination == DEFAULT_DESTINATION
 
     @property
     def lock(self) -> Path:
@@ -35,27 +50,64 @@ class WarehousePaths:
 
     @classmethod
     def resolve(cls) -> WarehousePaths:
+        destination = str(dlt.config.get("warehouse.destination") or DEFAULT_DESTINATION).strip().lower()
         working = dlt.config.get("destination.duckdb.credentials") or DEFAULT_WORKING_PATH
         published = dlt.config.get("warehouse.publish_path") or DEFAULT_PUBLISH_PATH
         if not isinstance(working, str):
             raise UserError("DESTINATION__DUCKDB__CREDENTIALS must be a file path for the DuckDB warehouse")
         working_path = Path(working.removeprefix("duckdb:///")).expanduser().resolve()
         published_path = Path(str(published)).expanduser().resolve()
-        if working_path == published_path:
+        if working_path == published_path and destination == DEFAULT_DESTINATION:
             raise UserError("WAREHOUSE__PUBLISH_PATH must differ from DESTINATION__DUCKDB__CREDENTIALS: "
                             "BI tools read the published copy while the load writes the working file")
-        return cls(working_path, published_path)
+        return cls(working_path, published_path, destination)
 
 
 def pipeline_for(source: str, paths: WarehousePaths) -> dlt.Pipeline:
-    """The dlt pipeline of ``source``: its own state, dataset ``source`` in the working DuckDB file."""
+    """The dlt pipeline of ``source``: its own state, dataset ``source`` in the working DuckDB file (or in
+    the configured destination)."""
     paths.working.parent.mkdir(parents=True, exist_ok=True)
+    if paths.is_duckdb_file:
+        create_working_file(paths.working)
+        destination: Any = dlt.destinations.duckdb(credentials=str(paths.working))
+    else:
+        destination = paths.destination
     return dlt.pipeline(
         pipeline_name=PIPELINE_PREFIX + source,
-        destination=dlt.destinations.duckdb(credentials=str(paths.working)),
+        destination=destination,
         dataset_name=source,
         import_schema_path=str(IMPORT_SCHEMAS),
     )
+
+
+def loader_file_format(pipeline: dlt.Pipeline) -> str | None:
+    """Parquet into DuckDB (the fastest path there); on any other destination its own preferred format."""
+    return "parquet" if pipeline.destination.destination_type.rsplit(".", 1)[-1] in ("duckdb", "motherduck") else None
+
+
+def create_working_file(path: Path) -> None:
+    """Create the working DuckDB file at the storage version BI drivers read, before dlt first opens it.
+
+    DuckDB keeps a file's storage version for life, so every later write stays readable by those versions.
+    """
+    if path.exists():
+        return
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{_sql_string(path)}' AS working (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute("DETACH working")
+
+
+def storage_version(path: Path) -> str | None:
+    """The storage compatibility of a DuckDB file, e.g. ``v1.0.0+`` (None when DuckDB does not say)."""
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{_sql_string(path)}' AS probe (READ_ONLY)")
+        (tags,) = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'probe'").fetchone()
+        con.execute("DETACH probe")
+    return (tags or {}).get("storage_version")
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 @contextmanager

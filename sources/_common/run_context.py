@@ -25,6 +25,7 @@ class SourceRun:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     clients: list[ApiClient] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _rejected: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def note(self, text: str) -> None:
@@ -33,6 +34,25 @@ class SourceRun:
         with self._lock:
             if text not in self.notes:
                 self.notes.append(text)
+
+    def reject(self, resource: str, count: int = 1, why: str = "without an id") -> None:
+        """Count ``count`` records of ``resource`` that are not loaded; the report keeps one line per
+        ``(resource, why)`` with the running total: ``"chats: 2 record(s) without an id were not loaded"``."""
+        if count <= 0:
+            return
+        with self._lock:
+            before = self._rejected.get((resource, why), 0)
+            self._rejected[(resource, why)] = before + count
+            line = _rejected_line(resource, before + count, why)
+            if before and _rejected_line(resource, before, why) in self.notes:
+                self.notes[self.notes.index(_rejected_line(resource, before, why))] = line
+            else:
+                self.notes.append(line)
+        log.warning("%s: %s", self.name, line)
+
+
+def _rejected_line(resource: str, count: int, why: str) -> str:
+    return f"{resource}: {count} record(s) {why} were not loaded"
 
 
 _runs: dict[str, SourceRun] = {}

@@ -19,9 +19,10 @@ from sources._http.paging import (
     OffsetPaginator,
     PageNumberPaginator,
     items_of,
+    prefetched,
     total_of,
 )
-from sources._http.ratelimit import RateLimiter, limiter_for
+from sources._http.ratelimit import RateLimiter, limiter_for, per_window
 from sources._http.redact import MASK, RedactingFilter, install_log_redaction, redact, register_secret
 from sources._http.retry import RetryPolicy, parse_retry_after
 
@@ -51,6 +52,8 @@ __all__ = [
     "items_of",
     "limiter_for",
     "parse_retry_after",
+    "per_window",
+    "prefetched",
     "redact",
     "register_secret",
     "total_of",

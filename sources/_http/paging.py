@@ -8,13 +8,16 @@ listing, so one glitchy answer cannot silently cut a load short.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sources._http.client import ApiResponse
 from sources._http.errors import ApiResponseError
 
 Record = dict[str, Any]
+T = TypeVar("T")
 SUSPICIOUS_EMPTY_RETRIES = 2
 
 
@@ -137,3 +140,47 @@ class MaxIdCursorPaginator:
             yield items
             self.cursor = page_max
             previous_full = len(items) >= self.limit
+
+
+def prefetched(pages: Iterable[T], depth: int = 4) -> Iterator[T]:
+    """``pages`` read ahead by a background thread, at most ``depth`` of them waiting: the next request of a
+    cursor walk is under way while the caller turns the current page into rows.
+
+    Pages come out in order, and an error comes out where its page would have; closing the iterator early
+    stops the reading after the request in flight. Only the fetching moves to the thread: whatever needs
+    dlt's context (state, the load package) stays with the caller.
+    """
+    waiting: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put((False, page)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((True, exc))
+            return
+        put((True, None))
+
+    reader = threading.Thread(target=read, name="prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            done, item = waiting.get()
+            if done:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()

@@ -23,10 +23,20 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigurationValueError
 from dlt.sources import DltResource
 
+from sources._common.config import check_start_date, http_options
 from sources._common.run_context import SourceRun, source_run
 from sources._common.windows import Backfill, hours, latest, read_cursor, write_cursor
 from sources.conpeek import settings as s
-from sources.conpeek.client import ConpeekClient, Filter, NewestSecond, Record, Window, value_filters
+from sources.conpeek.client import (
+    ConpeekClient,
+    Filter,
+    NewestSecond,
+    Record,
+    Window,
+    page_ids,
+    page_times,
+    value_filters,
+)
 
 
 @dlt.source(name="conpeek", max_table_nesting=2)
@@ -42,6 +52,7 @@ def conpeek_source(
     synthetic_from_id: bool = True,
     page_size: int = s.PAGE_SIZE,
     requests_per_minute: int = s.REQUESTS_PER_MINUTE,
+    rate_window_seconds: float = s.RATE_WINDOW_SECONDS,
     project_id_list: list[int] | None = None,
     conversation_type_list: list[str] | None = None,
     tenant_user_id_list: list[int] | None = None,
@@ -64,17 +75,20 @@ def conpeek_source(
         synthetic_from_id: start listings at ``from_id`` = the lowest ObjectId of the start second.
         page_size: ``limit`` of each request (documented maximum 100).
         requests_per_minute: the key's request budget, shared by both resources.
+        rate_window_seconds: the window the budget is counted in (spent per window).
         project_id_list, conversation_type_list: filters of both endpoints (``conversation_type_list``
             only for conversations).
         tenant_user_id_list, message_type_list, direction: filters of ``GET /message``.
         backfill_from, backfill_to: reload the half-open range ``[from, to)`` without moving cursors.
     """
     _check_settings(base_url, int(page_size), float(lookback_hours))
+    check_start_date(start_date, s.START_DATE_VARIABLE)
     run = source_run("conpeek")
     client = ConpeekClient(
         api_key, base_url, run, time_property=time_property, id_key=id_key or None,
         time_fields=(*s.TIME_FIELDS, cursor_field, *(extra_time_fields or ())), page_size=int(page_size),
-        requests_per_minute=int(requests_per_minute), synthetic_from_id=bool(synthetic_from_id))
+        requests_per_minute=int(requests_per_minute), rate_window=float(rate_window_seconds),
+        synthetic_from_id=bool(synthetic_from_id), **http_options())
     source_run("conpeek", client.api)
     backfill = Backfill.from_args(backfill_from, backfill_to)
     settings = {"project_id_list": project_id_list, "conversation_type_list": conversation_type_list,
@@ -120,9 +134,9 @@ def statistics_resource(client: ConpeekClient, run: SourceRun, name: str, filter
         newest_time: datetime | None = None
         newest = NewestSecond()
         for page in client.pages(name, window, filters):
-            newest_time = latest(newest_time, [record.get(cursor_field) for record in page])
-            for record in page:
-                newest.add(record[s.ID_COLUMN])
+            newest_time = latest(newest_time, page_times(page, cursor_field))
+            for ident in page_ids(page):
+                newest.add(ident)
             yield page
         if newest.ids and newest_time is None:
             run.note(f"{name}: no record carried a timestamp in {cursor_field!r}, so the time cursor cannot move; "
@@ -136,10 +150,8 @@ def statistics_resource(client: ConpeekClient, run: SourceRun, name: str, filter
 
 
 def _report_rejected(client: ConpeekClient, run: SourceRun, name: str) -> None:
-    """Run-report lines for what was not loaded as sent: records without an id, unparseable times."""
-    dropped = client.dropped.pop(name, 0)
-    if dropped:
-        run.note(f"{name}: {dropped} record(s) without an id were not loaded")
+    """Run-report lines for what was not loaded as sent: unparseable times (records without an id are
+    counted as they are met, by :meth:`SourceRun.reject`)."""
     unparsed = client.unparsed.pop(name, 0)
     if unparsed:
         run.note(f"{name}: {unparsed} time value(s) are no timestamp; stored as text in a variant column")

@@ -14,9 +14,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sources._common.arrow import ArrowShape
 from sources._common.run_context import SourceRun
 from sources._common.timestamps import epoch_seconds, to_utc
-from sources._http import ApiClient, ApiResponse, ApiResponseError, ApiStatusError, MaxIdCursorPaginator, limiter_for
+from sources._http import (
+    ApiClient,
+    ApiResponse,
+    ApiResponseError,
+    ApiStatusError,
+    MaxIdCursorPaginator,
+    limiter_for,
+    per_window,
+    prefetched,
+)
 from sources.conpeek import settings as s
 
 Record = dict[str, Any]
@@ -52,6 +65,7 @@ class ConpeekClient:
     def __init__(self, api_key: str, base_url: str, run: SourceRun, *, time_property: str = s.TIME_PROPERTY,
                  id_key: str | None = None, time_fields: Iterable[str] = s.TIME_FIELDS,
                  page_size: int = s.PAGE_SIZE, requests_per_minute: int = s.REQUESTS_PER_MINUTE,
+                 rate_window: float = s.RATE_WINDOW_SECONDS,
                  synthetic_from_id: bool = True, **client_options: Any) -> None:
         hints = {
             400: f"Check {s.TIME_PROPERTY_VARIABLE} (date or ts) and the SOURCES__CONPEEK__*_LIST filter settings",
@@ -66,31 +80,41 @@ class ConpeekClient:
         self.api = ApiClient(
             "conpeek", base_url,
             headers={"Authorization": api_key, "Accept": "application/json", "Content-Type": "application/json"},
-            secrets=[api_key], limiter=limiter_for("conpeek", api_key, requests_per_minute), hints=hints,
+            secrets=[api_key], hints=hints,
+            limiter=limiter_for("conpeek", api_key, per_window(requests_per_minute, rate_window), rate_window),
             **client_options)
         self.run = run
         self.time_property, self.id_key = time_property, id_key
         self.time_fields = tuple(dict.fromkeys(time_fields))
         self.page_size, self.synthetic_from_id = page_size, synthetic_from_id
-        self.dropped: Counter[str] = Counter()  # records without an id, per resource (reported, never loaded)
         self.unparsed: Counter[str] = Counter()  # time values that are no timestamp, per resource
         self._properties: dict[str, str] = {}  # path -> the time property the server accepted
         self._confirmed: set[str] = set()  # paths where a request with the time filter succeeded
         self._id_keys: dict[str, str] = {}  # path -> the detected id field
+        self._shapes: dict[tuple[str, str], ArrowShape] = {}  # (resource, id field) -> the Arrow shape
 
     # -- reads ------------------------------------------------------------------------------------------
-    def pages(self, resource: str, window: Window, filters: list[Filter]) -> Iterator[list[Record]]:
+    def pages(self, resource: str, window: Window, filters: list[Filter]) -> Iterator[Page]:
         """Pages of ``resource`` whose record time lies in ``window``: ``limit`` records each, ``from_id`` the
-        largest id seen so far, until an empty page."""
+        largest id seen so far, until an empty page. A page is an Arrow table when its records have the assumed
+        shape (:data:`settings.RECORD_FIELDS`), else a list of records (see :func:`page_ids`, :func:`page_times`)."""
         path = s.ENDPOINTS[resource][0]
         start = floor_id(window.start) if self.synthetic_from_id else None
         paginator = MaxIdCursorPaginator(
             lambda cursor: self._page(resource, path, window, filters, cursor), start=start, limit=self.page_size,
             items_keys=("data",), id_of=lambda record: self._id_of(path, record), source="conpeek",
             endpoint=f"GET {path}")
-        for page in paginator:
-            records = self._shape(resource, path, page)
-            if records:
+        batch: list[Any] = []
+        for page in prefetched(paginator):  # the next request is under way while this batch becomes rows
+            batch.extend(page)
+            if len(batch) >= s.BATCH_RECORDS:
+                records = self._shape(resource, path, batch)
+                batch = []
+                if len(records):
+                    yield records
+        if batch:
+            records = self._shape(resource, path, batch)
+            if len(records):
                 yield records
 
     def unchanged(self, resource: str, window: Window, filters: list[Filter], newest: NewestSecond) -> bool:
@@ -166,13 +190,16 @@ class ConpeekClient:
             return ""
         return _plain_id(item[key])
 
-    def _shape(self, resource: str, path: str, page: list[Any]) -> list[Record]:
+    def _shape(self, resource: str, path: str, page: list[Any]) -> Page:
         """Records keyed ``id`` with UTC datetimes; records without an id are counted and left out."""
+        table = self._arrow(resource, path, page)
+        if table is not None:
+            return table
         key, records = self._id_keys[path], []
         for item in page:
             ident = self._id_of(path, item)
-            if not ident:
-                self.dropped[resource] += 1
+            if not ident:  # cannot be merged: counted in the run report, never loaded
+                self.run.reject(resource)
                 continue
             record = {s.ID_COLUMN: ident, **{k: v for k, v in item.items() if k != key}}
             for name in self.time_fields:
@@ -183,6 +210,47 @@ class ConpeekClient:
                         self.unparsed[resource] += 1
             records.append(record)
         return records
+
+
+    def _arrow(self, resource: str, path: str, page: list[Any]) -> pa.Table | None:
+        """The page as an Arrow table: every record of the assumed shape, with a text id; else ``None``."""
+        key = self._id_keys[path]
+        if resource not in s.RECORD_FIELDS or not page:
+            return None
+        shape = self._shapes.get((resource, key))
+        if shape is None:
+            spec = {(key if name == s.ID_COLUMN else name): "timestamp" if name in self.time_fields else kind
+                    for name, kind in s.RECORD_FIELDS[resource].items()}
+            shape = self._shapes[(resource, key)] = ArrowShape(spec)
+        if not all(type(item) is dict and type(item.get(key)) is str and item[key] for item in page):
+            return None  # ids that are missing or not text: the dict path rejects or converts them
+        table = shape.table(page)
+        if table is None:
+            return None
+        index = table.column_names.index(key)
+        return table.set_column(index, s.ID_COLUMN, pc.utf8_lower(table.column(index)))
+
+
+Page = list[Record] | pa.Table
+
+
+def page_times(page: Page, field: str) -> list[Any]:
+    """The values of ``field`` in a page; of an Arrow table, its latest (enough to move a cursor)."""
+    if isinstance(page, pa.Table):
+        return [pc.max(page.column(field)).as_py()] if field in page.column_names else []
+    return [record.get(field) for record in page]
+
+
+def page_ids(page: Page) -> list[str]:
+    """The ids of a page that may be of its newest second: of a table of ObjectIds, only those of its latest
+    second (the others cannot change :class:`NewestSecond`); otherwise all of them."""
+    if not isinstance(page, pa.Table):
+        return [record[s.ID_COLUMN] for record in page]
+    ids = page.column(s.ID_COLUMN)
+    if pc.all(pc.match_substring_regex(ids, OBJECT_ID.pattern)).as_py():
+        seconds = pc.utf8_slice_codeunits(ids, 0, 8)
+        return ids.filter(pc.equal(seconds, pc.max(seconds))).to_pylist()
+    return ids.to_pylist()
 
 
 class NewestSecond:

@@ -26,11 +26,12 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
+from sources._common.config import check_base_url, check_start_date, http_options
 from sources._common.run_context import SourceRun, source_run
 from sources._common.timestamps import epoch_seconds, to_utc
 from sources._common.windows import Backfill, hours, latest, read_cursor, write_cursor
 from sources.helpcrunch import settings as s
-from sources.helpcrunch.client import HelpCrunchClient, Record, UnsupportedFilterField, search_filter
+from sources.helpcrunch.client import HelpCrunchClient, Record, UnsupportedFilterField, message_rows, search_filter
 
 
 @dlt.source(name="helpcrunch", max_table_nesting=2)
@@ -41,6 +42,7 @@ def helpcrunch_source(
     lookback_hours: float = s.LOOKBACK_HOURS,
     rescan_days: float = s.RESCAN_DAYS,
     requests_per_minute: int = s.REQUESTS_PER_MINUTE,
+    rate_window_seconds: float = s.RATE_WINDOW_SECONDS,
     message_concurrency: int = s.MESSAGE_CONCURRENCY,
     backfill_from: str | None = None,
     backfill_to: str | None = None,
@@ -54,11 +56,16 @@ def helpcrunch_source(
         lookback_hours: how far before each cursor every incremental run re-reads.
         rescan_days: fallback mode only, how many days of recent chats are re-read for status changes.
         requests_per_minute: the key's request budget, shared by every resource.
+        rate_window_seconds: the window the API counts requests in (the budget is spent per window).
         message_concurrency: how many chats' messages are fetched at once.
         backfill_from, backfill_to: reload the half-open range ``[from, to)`` without moving cursors.
     """
-    client = HelpCrunchClient(api_key, base_url, int(requests_per_minute))
-    run = source_run("helpcrunch", client.api)
+    check_base_url(base_url, s.BASE_URL_VARIABLE, s.HELPCRUNCH_API_URL)
+    check_start_date(start_date, s.START_DATE_VARIABLE)
+    run = source_run("helpcrunch")
+    client = HelpCrunchClient(api_key, base_url, int(requests_per_minute), run=run,
+                              rate_window=float(rate_window_seconds), **http_options())
+    source_run("helpcrunch", client.api)
     backfill = Backfill.from_args(backfill_from, backfill_to)
     lookback = hours(lookback_hours)
     touched: set[int] = set()  # chats certainly changed since the last run: their messages are always read
@@ -170,10 +177,16 @@ def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, co
         if not todo:
             return
         with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="helpcrunch-messages") as pool:
-            fetched = list(pool.map(lambda chat: _chat_messages(client, chat, None if backfill else known), todo))
-        batch = [message for chat_messages in fetched for message in chat_messages]
-        if batch:
-            yield batch
+            # chats complete in order while the pool goes on fetching: rows are built as the pages arrive
+            fetched = pool.map(lambda chat: _chat_messages(client, chat, None if backfill else known), todo)
+            batch: list[Record] = []
+            for chat_messages in fetched:
+                batch.extend(chat_messages)
+                if len(batch) >= s.MESSAGE_BATCH_ROWS:
+                    yield message_rows(batch)
+                    batch = []
+            if batch:
+                yield message_rows(batch)
         if not backfill:
             for chat in todo:
                 last_at = chat.get("lastMessageAt")
@@ -194,12 +207,13 @@ def _chat_messages(client: HelpCrunchClient, chat: Record, known: dict[str, list
 
     def reached_loaded(page: list[Record]) -> bool:
         return loaded_until is not None and any(
-            m.get("createdAt") is not None and m["createdAt"].timestamp() <= loaded_until for m in page)
+            (at := to_utc(m.get("createdAt"))) is not None and at.timestamp() <= loaded_until for m in page)
 
     messages = [m for page in client.chat_messages(chat["id"], reached_loaded) for m in page]
     if loaded_until is None:
         return messages
-    return [m for m in messages if m.get("createdAt") is None or m["createdAt"].timestamp() >= loaded_until]
+    return [m for m in messages
+            if (at := to_utc(m.get("createdAt"))) is None or at.timestamp() >= loaded_until]
 
 
 def _prune(known: dict[str, list[Any]], before: datetime) -> None:

@@ -6,12 +6,26 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from sources._common.arrow import ArrowShape
+from sources._common.records import keyed
+from sources._common.run_context import SourceRun
 from sources._common.timestamps import coerce_fields, epoch_seconds
-from sources._http import ApiBadRequestError, ApiClient, OffsetPaginator, limiter_for
+from sources._http import (
+    ApiBadRequestError,
+    ApiClient,
+    ApiResponse,
+    ApiResponseError,
+    OffsetPaginator,
+    items_of,
+    limiter_for,
+    per_window,
+    total_of,
+)
 from sources.helpcrunch import settings as s
 
 Record = dict[str, Any]
 Filter = dict[str, Any]
+MESSAGE_SHAPE = ArrowShape(s.MESSAGE_FIELDS)
 
 
 class UnsupportedFilterField(Exception):
@@ -22,7 +36,9 @@ class HelpCrunchClient:
     """Reads chats, messages, customers, agents and departments; every page comes back with UTC datetimes."""
 
     def __init__(self, api_key: str, base_url: str = s.HELPCRUNCH_API_URL,
-                 requests_per_minute: int = s.REQUESTS_PER_MINUTE, **client_options: Any) -> None:
+                 requests_per_minute: int = s.REQUESTS_PER_MINUTE, run: SourceRun | None = None,
+                 rate_window: float = s.RATE_WINDOW_SECONDS, **client_options: Any) -> None:
+        self.run = run  # where records without an id are counted (the run report)
         hints = {
             401: f"Check {s.API_KEY_VARIABLE} (Settings -> Developers -> Public API key)",
             403: f"Check {s.API_KEY_VARIABLE}: the key has no access to this endpoint",
@@ -32,7 +48,8 @@ class HelpCrunchClient:
         }
         self.api = ApiClient(
             "helpcrunch", base_url, headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            secrets=[api_key], limiter=limiter_for("helpcrunch", api_key, requests_per_minute),
+            secrets=[api_key],
+            limiter=limiter_for("helpcrunch", api_key, per_window(requests_per_minute, rate_window), rate_window),
             read_only_posts=("/chats/search", "/customers/search"), hints=hints, **client_options)
 
     # -- chats ----------------------------------------------------------------------------------------
@@ -49,7 +66,7 @@ class HelpCrunchClient:
                 if any(f["field"] == s.UPDATED_AT_FIELD for f in filters):
                     raise UnsupportedFilterField(str(exc)) from exc
                 raise
-        yield from self._pages(fetch, "POST /chats/search", _chat)
+        yield from self._pages(fetch, "POST /chats/search", _chat, resource=resource)
 
     def list_chats(self, sort: str, order: str, stop_after: Callable[[list[Record]], bool] | None = None,
                    resource: str = "chats") -> Iterator[list[Record]]:
@@ -57,17 +74,18 @@ class HelpCrunchClient:
         def fetch(offset: int, limit: int) -> Any:
             return self.api.get("/chats", {"sort": sort, "order": order, "offset": offset, "limit": limit},
                                 resource=resource)
-        yield from self._pages(fetch, "GET /chats", _chat, stop_after)
+        yield from self._pages(fetch, "GET /chats", _chat, stop_after, resource=resource)
 
     # -- messages -------------------------------------------------------------------------------------
     def chat_messages(self, chat_id: int, stop_after: Callable[[list[Record]], bool] | None = None,
                       ) -> Iterator[list[Record]]:
-        """Pages of one chat's messages, newest first; ``stop_after(page)`` ends paging early."""
+        """Pages of one chat's messages as the API sends them (see :func:`message_rows`), newest first;
+        ``stop_after(page)`` ends paging early."""
         path = f"/chats/{chat_id}/messages"
 
         def fetch(offset: int, limit: int) -> Any:
             return self.api.get(path, {"offset": offset, "limit": limit}, resource="messages")
-        yield from self._pages(fetch, f"GET {path}", _message, stop_after)
+        yield from self._pages(fetch, f"GET {path}", None, stop_after, resource="messages")
 
     # -- customers, agents, departments ---------------------------------------------------------------
     def list_customers(self) -> Iterator[list[Record]]:
@@ -75,7 +93,7 @@ class HelpCrunchClient:
         def fetch(offset: int, limit: int) -> Any:
             params = {"sort": "customers.firstSeen", "order": "asc", "offset": offset, "limit": limit}
             return self.api.get("/customers", params, resource="customers")
-        yield from self._pages(fetch, "GET /customers", _customer)
+        yield from self._pages(fetch, "GET /customers", _customer, resource="customers")
 
     def search_customers(self, seen_from: datetime, seen_to: datetime | None = None) -> Iterator[list[Record]]:
         """Customers with ``lastSeen`` in ``[seen_from, seen_to)``, oldest first."""
@@ -87,22 +105,40 @@ class HelpCrunchClient:
             body = {"filter": filters, "comparison": "AND", "sort": "customers.lastSeen", "order": "asc",
                     "offset": offset, "limit": limit}
             return self.api.post("/customers/search", body, resource="customers")
-        yield from self._pages(fetch, "POST /customers/search", _customer)
+        yield from self._pages(fetch, "POST /customers/search", _customer, resource="customers")
 
     def list_all(self, path: str, resource: str) -> Iterator[list[Record]]:
         """Pages of a small list endpoint (``/agents``, ``/departments``)."""
         def fetch(offset: int, limit: int) -> Any:
             return self.api.get(path, {"offset": offset, "limit": limit}, resource=resource)
-        yield from self._pages(fetch, f"GET {path}", None)
+        yield from self._pages(fetch, f"GET {path}", None, resource=resource)
 
     # -- internals ------------------------------------------------------------------------------------
     def _pages(self, fetch: Callable[[int, int], Any], endpoint: str, shape: Callable[[Record], Record] | None,
-               stop_after: Callable[[list[Record]], bool] | None = None) -> Iterator[list[Record]]:
-        pages = OffsetPaginator(fetch, limit=s.PAGE_SIZE, items_keys=s.ITEMS_KEYS, total_paths=s.TOTAL_PATHS,
+               stop_after: Callable[[list[Record]], bool] | None = None, resource: str = "-",
+               ) -> Iterator[list[Record]]:
+        """Pages of shaped records that carry an ``id`` (the others are counted in the run report).
+
+        An empty page where the total promises more records is an error once the paginator has asked again:
+        ending the listing there would lose the rest, and the cursors would move past them.
+        """
+        last: dict[str, Any] = {}
+
+        def remembered(offset: int, limit: int) -> ApiResponse:
+            response = fetch(offset, limit)
+            last.update(offset=offset, data=response.data)
+            return response
+
+        pages = OffsetPaginator(remembered, limit=s.PAGE_SIZE, items_keys=s.ITEMS_KEYS, total_paths=s.TOTAL_PATHS,
                                 source="helpcrunch", endpoint=endpoint,
                                 stop_after=stop_after)
         for page in pages:
-            yield [shape(item) for item in page] if shape else page
+            yield keyed([shape(item) for item in page] if shape else page, "id", resource, self.run)
+        total = total_of(last.get("data"), s.TOTAL_PATHS)
+        if last and total is not None and last["offset"] < total and \
+                not items_of(last["data"], s.ITEMS_KEYS, "helpcrunch", endpoint):
+            raise ApiResponseError("helpcrunch", endpoint, f"kept answering an empty page at offset {last['offset']} "
+                                   f"although the total is {total}; refusing to end the listing early")
 
 
 def search_filter(field: str, operator: str, value: Any) -> Filter:
@@ -114,6 +150,13 @@ def search_filter(field: str, operator: str, value: Any) -> Filter:
 
 def _chat(record: Record) -> Record:
     return coerce_fields(_drop_null_objects(record, s.CHAT_OBJECT_FIELDS), s.CHAT_TIME_FIELDS)
+
+
+def message_rows(records: list[Record]) -> Any:
+    """Messages as the API sends them -> one Arrow table of the ``messages`` columns (the volume path: dlt
+    skips most of normalize), or, when a record does not fit the documented shape, the shaped dicts."""
+    table = MESSAGE_SHAPE.table(records)
+    return table if table is not None else [_message(record) for record in records]
 
 
 def _message(record: Record) -> Record:

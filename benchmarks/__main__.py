@@ -1,0 +1,229 @@
+"""``make bench``: the real pipeline against the emulated APIs, next to DuckDB's ``read_json`` and a plain dlt
+``rest_api`` source, at 100,000 and 1,000,000 messages per source; results go to ``BENCHMARKS.md``.
+
+Every measured program runs in its own process (the emulator in another), so its peak RSS is its own:
+
+1. the emulator starts with the dataset (``python -m benchmarks.emulator``);
+2. every page a full load needs is fetched over HTTP once and saved (timed: the HTTP cost alone);
+3. DuckDB ``read_json`` ingests the saved pages (timed);
+4. the pipeline runs a full load through the real runner into a fresh DuckDB file (timed, requests counted,
+   peak RSS), and the loaded row counts are checked against the API's;
+5. the plain ``rest_api`` source loads the same data into another file (timed);
+6. the emulator changes 1 % of the conversations; an incremental run follows, then one with no change;
+7. per source, a run against an emulator that enforces a scaled-up HelpCrunch limit (120 requests per 6 s
+   window instead of per minute) with the client set to the same budget: request rate and 429s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.emulator import ROOT, EmulatorProcess
+from benchmarks.report import machine_info, render
+from benchmarks.scenarios import Scenario
+
+SCENARIOS = {
+    "helpcrunch": Scenario("helpcrunch", "bench-helpcrunch-key", "messages"),
+    "conpeek": Scenario("conpeek", "bench-conpeek-key", "messages"),
+    "jaicp": Scenario("jaicp", "BnChTkN:0123456789abcdef0123456789abcdef01234567", "messages"),
+}
+DEFAULT_SIZES = (100_000, 1_000_000)
+QUICK_SIZES = (500,)
+RATE_LIMIT = (120, 6.0)  # HelpCrunch's 120 requests a minute, scaled to a 6-second window
+QUICK_RATE_LIMIT = (20, 1.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", default=",".join(available_sources()),
+                        help="comma-separated: helpcrunch, conpeek, jaicp (default: every source that exists)")
+    parser.add_argument("--sizes", help=f"messages per source, comma-separated (default {DEFAULT_SIZES})")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and a short rate-limit run (smoke test)")
+    parser.add_argument("--skip", default="", help="comma-separated steps to leave out: rest_api, change, rate_limit")
+    parser.add_argument("--rate-limit-requests", type=int, help="requests of the rate-limited run (default 1200)")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="the Markdown report")
+    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing --output")
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".bench", help="pages, warehouses, results.json")
+    args = parser.parse_args(argv)
+
+    sources = [name.strip() for name in args.sources.split(",") if name.strip()]
+    unknown = [name for name in sources if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown source {unknown[0]!r}; choose from {', '.join(SCENARIOS)}")
+    sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else \
+        list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    skip = {step.strip() for step in args.skip.split(",") if step.strip()}
+    rate_limit = QUICK_RATE_LIMIT if args.quick else RATE_LIMIT
+    rate_requests = args.rate_limit_requests or (60 if args.quick else 1200)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+
+    results: dict[str, Any] = {"command": command_line(argv), "machine": machine_info(), "sources": {},
+                               "rate_limit": {"limit": rate_limit[0], "window": rate_limit[1]}}
+    for source in sources:
+        scenario = SCENARIOS[source]
+        entry: dict[str, Any] = {"sizes": {}}
+        for size in sizes:
+            log(f"{source}: {size:,} messages")
+            entry["sizes"][str(size)] = measure(scenario, size, args.workdir, skip)
+        if "rate_limit" not in skip:
+            log(f"{source}: rate-limited run ({rate_limit[0]} requests per {rate_limit[1]:g} s)")
+            entry["rate_limit"] = measure_rate_limit(scenario, rate_requests, rate_limit, args.workdir)
+        results["sources"][source] = entry
+    results["machine"]["load_after"] = list(os.getloadavg())
+    (args.workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    text = render(results)
+    if args.no_write:
+        print(text)
+    else:
+        args.output.write_text(text)
+        log(f"wrote {args.output}")
+    return 0
+
+
+def available_sources() -> list[str]:
+    return [name for name in SCENARIOS if (ROOT / "sources" / name / "__init__.py").exists()]
+
+
+def command_line(argv: list[str] | None) -> str:
+    return " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
+
+
+def log(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def child(mode: str, source: str, env: dict[str, str], out: Path, *, cwd: Path = ROOT,
+          extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run ``python -m benchmarks.child MODE SOURCE`` with ``env`` and return its result."""
+    command = [sys.executable, "-m", "benchmarks.child", mode, source, "--out", str(out), *extra]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "RUNTIME__DLTHUB_TELEMETRY": "false",
+                   "RUNTIME__LOG_LEVEL": "WARNING", **env}
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} {source} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    result = json.loads(out.read_text())
+    result["process_seconds"] = time.perf_counter() - started
+    return result
+
+
+def warehouse_env(folder: Path) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return {"DESTINATION__DUCKDB__CREDENTIALS": str(folder / "work.duckdb"),
+            "WAREHOUSE__PUBLISH_PATH": str(folder / "published.duckdb"), "DLT_DATA_DIR": str(folder / "dlt")}
+
+
+def pipeline_run(emulator: EmulatorProcess, scenario: Scenario, env: dict[str, str], out: Path) -> dict[str, Any]:
+    """One run of the real runner, with the emulator's request log and CPU time over it."""
+    emulator.clear_log()
+    cpu = emulator.cpu_seconds()
+    result = child("run", scenario.source, env, out)
+    result["emulator_cpu_seconds"] = emulator.cpu_seconds() - cpu
+    served = emulator.requests()
+    result["server_requests"] = len(served)
+    result["server_429"] = sum(1 for r in served if r["status"] == 429)
+    if not result["ok"]:
+        raise RuntimeError(f"{scenario.source} run failed: {json.dumps(result['report'])[:3000]}")
+    return result
+
+
+def measure(scenario: Scenario, size: int, workdir: Path, skip: set[str]) -> dict[str, Any]:
+    folder = workdir / f"{scenario.source}-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    result: dict[str, Any] = {"messages": size}
+    with EmulatorProcess(scenario.source, scenario.credential, scenario.emulator_options(size)) as emulator:
+        env = scenario.env(emulator.base_url)
+        log("  fetching every page once (HTTP only)")
+        result["fetch"] = child("fetch", scenario.source, env, folder / "fetch.json",
+                                extra=("--pages", str(folder / "pages")))
+        log("  DuckDB read_json on the saved pages")
+        result["read_json"] = child("read_json", scenario.source, {}, folder / "read_json.json",
+                                    extra=("--pages", str(folder / "pages"), "--database",
+                                           str(folder / "read_json.duckdb")))
+        shutil.rmtree(folder / "pages", ignore_errors=True)
+        (folder / "read_json.duckdb").unlink(missing_ok=True)
+        log("  pipeline: full load")
+        run_env = {**env, **warehouse_env(folder / "warehouse")}
+        result["full"] = pipeline_run(emulator, scenario, run_env, folder / "full.json")
+        result["check"] = check_rows(scenario, folder / "warehouse" / "work.duckdb", result["fetch"])
+        if "rest_api" not in skip:
+            log("  plain dlt rest_api baseline")
+            result["rest_api"] = child("rest_api", scenario.source, {**env, **warehouse_env(folder / "rest_api")},
+                                       folder / "rest_api.json", cwd=folder)
+        if "change" not in skip:
+            log("  1 % change, incremental run")
+            summary = emulator.mutate(**scenario.change(size))
+            time.sleep(1.1)  # the next run's window starts on the server's clock, whole seconds
+            result["change"] = pipeline_run(emulator, scenario, run_env, folder / "change.json")
+            result["change"]["minimum"] = scenario.minimum_change(summary)
+            log("  no change, incremental run")
+            time.sleep(1.1)
+            result["idle"] = pipeline_run(emulator, scenario, run_env, folder / "idle.json")
+    result["minimum_full"] = scenario.minimum_full(result["fetch"]["tables"])
+    shutil.rmtree(folder / "warehouse" / "dlt", ignore_errors=True)
+    return result
+
+
+def check_rows(scenario: Scenario, database: Path, fetch: dict[str, Any]) -> dict[str, Any]:
+    """The volume table holds every record the API serves, once."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key_of(scenario)}) "
+                                     f"FROM {scenario.source}.{scenario.volume_table}").fetchone()
+    expected = fetch["tables"].get(scenario.volume_table, {}).get("records")
+    return {"rows": rows, "distinct": distinct, "expected": expected, "ok": rows == distinct == expected}
+
+
+def key_of(scenario: Scenario) -> str:
+    return "question_id" if scenario.source == "jaicp" else "id"
+
+
+def measure_rate_limit(scenario: Scenario, requests: int, rate_limit: tuple[int, float],
+                       workdir: Path) -> dict[str, Any]:
+    limit, window = rate_limit
+    folder = workdir / f"{scenario.source}-rate-limit"
+    shutil.rmtree(folder, ignore_errors=True)
+    with EmulatorProcess(scenario.source, scenario.credential, scenario.rate_limited_options(requests)) as emulator:
+        emulator.set_rate_limit(limit, window)
+        env = {**scenario.env(emulator.base_url, requests_per_minute=round(limit * 60 / window), window=window),
+               **warehouse_env(folder / "warehouse")}
+        emulator.clear_log()
+        run = child("run", scenario.source, env, folder / "run.json")
+        served = emulator.requests()
+    result = {"limit": limit, "window": window, "seconds": run["seconds"], "ok": run["ok"],
+              **rate_of(served, limit, window)}
+    shutil.rmtree(folder / "warehouse" / "dlt", ignore_errors=True)
+    return result
+
+
+def rate_of(served: list[dict[str, Any]], limit: int, window: float) -> dict[str, Any]:
+    """Requests the server accepted per second over the whole windows from the first request on, and 429s."""
+    accepted = sorted(r["at"] for r in served if r["status"] != 429)
+    rejected = sum(1 for r in served if r["status"] == 429)
+    result: dict[str, Any] = {"requests": len(served), "rejected_429": rejected,
+                              "rejected_share": rejected / len(served) if served else 0.0}
+    if len(accepted) < 2:
+        return {**result, "rate": None, "utilisation": None, "windows": 0}
+    windows = math.floor((accepted[-1] - accepted[0]) / window)
+    if windows >= 1:
+        end = accepted[0] + windows * window
+        rate = sum(1 for at in accepted if at < end) / (windows * window)
+    else:
+        rate = (len(accepted) - 1) / (accepted[-1] - accepted[0])
+    return {**result, "rate": rate, "utilisation": rate / (limit / window), "windows": windows}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The measured process: one pipeline run (or one baseline) per process, so peak RSS is that run's alone.
+
+``python -m benchmarks.child MODE SOURCE --out RESULT.json [--pages DIR]``, with the source configured through
+the usual environment variables (the parent sets them). ``MODE`` is ``run`` (the real nightly runner,
+``pipelines.run.run``), ``rest_api`` (the plain dlt ``rest_api`` baseline), ``fetch`` (every page over HTTP,
+saved to ``--pages``) or ``read_json`` (DuckDB ingesting the saved pages). The result file holds the seconds
+the work took, the process's peak RSS and what the mode reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+def run_pipeline(source: str) -> dict[str, Any]:
+    """The nightly job for ``source`` exactly as ``python -m pipelines run SOURCE`` runs it."""
+    import dlt
+
+    from pipelines.run import RunRequest, run
+    from pipelines.warehouse import PIPELINE_PREFIX
+
+    started = time.perf_counter()
+    report = run(RunRequest([source]))
+    seconds = time.perf_counter() - started
+    result: dict[str, Any] = {"seconds": seconds, "ok": report.ok, "report": json.loads(report.to_json())}
+    trace = dlt.attach(pipeline_name=PIPELINE_PREFIX + source).last_trace
+    if trace is not None:
+        result["steps"] = {step.step: (step.finished_at - step.started_at).total_seconds()
+                           for step in trace.steps if step.finished_at and step.started_at}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.child", description=__doc__)
+    parser.add_argument("mode", choices=("run", "rest_api", "fetch", "read_json"))
+    parser.add_argument("source")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--pages", type=Path, help="folder of saved pages (fetch, read_json)")
+    parser.add_argument("--database", type=Path, help="DuckDB file (read_json)")
+    args = parser.parse_args(argv)
+    if args.mode == "run":
+        result = run_pipeline(args.source)
+    elif args.mode == "rest_api":
+        from benchmarks.baselines import run_rest_api
+
+        result = run_rest_api(args.source)
+    elif args.mode == "fetch":
+        from benchmarks.pages import fetch_pages
+
+        result = fetch_pages(args.source, args.pages)
+    else:
+        from benchmarks.baselines import run_read_json
+
+        result = run_read_json(args.source, args.pages, args.database)
+    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    args.out.write_text(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

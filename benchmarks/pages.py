@@ -1,0 +1,132 @@
+"""Every page a full load needs, fetched over HTTP once and saved as served: the input of the ``read_json``
+baseline, and a measure of what the HTTP round trips alone cost (no pipeline, no JSON -> rows work).
+
+Pages are saved raw, one file per response, under ``DIR/<table>/``. The walk asks for the pages a full load
+needs at the maximum page size, with the same number of concurrent connections as the source uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+PAGE_SIZE = 100
+CONCURRENCY = 4
+START_SECONDS = 1_420_070_400  # 2015-01-01 UTC, the sources' default start date
+
+
+class PageSaver:
+    """Sends requests on keep-alive connections and writes each answer body to ``DIR/<table>/<n>.json``."""
+
+    def __init__(self, base_url: str, headers: dict[str, str], folder: Path) -> None:
+        self.base_url, self.folder = base_url.rstrip("/"), folder
+        limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
+        self.http = httpx.Client(headers=headers, limits=limits, timeout=120)
+        self.bytes = 0
+        self.tables: dict[str, dict[str, int]] = {}  # table -> {"requests": n, "records": n}
+        self._lock = threading.Lock()
+
+    def get(self, table: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        method = "POST" if body is not None else "GET"
+        response = self.http.request(method, self.base_url + path, params=params, json=body)
+        response.raise_for_status()
+        content = response.content
+        data = orjson.loads(content)
+        items = data.get("data", data.get("messages")) if isinstance(data, dict) else data
+        with self._lock:
+            counts = self.tables.setdefault(table, {"requests": 0, "records": 0})
+            number = counts["requests"]
+            counts["requests"] += 1
+            counts["records"] += len(items) if isinstance(items, list) else 0
+            self.bytes += len(content)
+        target = self.folder / table
+        target.mkdir(parents=True, exist_ok=True)
+        (target / f"{number:07d}.json").write_bytes(content)
+        return data
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def offset_pages(fetch: Callable[[int], Any], key: str = "data") -> Iterator[list[dict[str, Any]]]:
+    """Offset/limit paging by the answer's total (``meta.total`` or ``total``)."""
+    offset = 0
+    while True:
+        data = fetch(offset)
+        items = data.get(key) or data.get("messages") or []
+        total = (data.get("meta") or {}).get("total", data.get("total"))
+        if not items:
+            return
+        yield items
+        offset += len(items)
+        if total is not None and offset >= int(total):
+            return
+
+
+def helpcrunch_pages(saver: PageSaver) -> None:
+    search = {"filter": [{"field": "chats.createdAt", "operator": ">=", "value": START_SECONDS}], "comparison": "AND",
+              "sort": "chats.createdAt", "order": "asc", "limit": PAGE_SIZE}
+    chat_ids = [chat["id"] for page in offset_pages(
+        lambda offset: saver.get("chats", "/chats/search", body={**search, "offset": offset}))
+        for chat in page if chat.get("lastMessageId") is not None]
+
+    def messages(chat_id: int) -> None:
+        path = f"/chats/{chat_id}/messages"
+        for _ in offset_pages(lambda offset: saver.get("messages", path, {"offset": offset, "limit": PAGE_SIZE})):
+            pass
+
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        list(pool.map(messages, chat_ids))
+    listing = {"customers": ("/customers", {"sort": "customers.firstSeen", "order": "asc"}),
+               "agents": ("/agents", {}), "departments": ("/departments", {})}
+    for table, (path, params) in listing.items():
+        for _ in offset_pages(lambda offset, t=table, p=path, q=params:
+                              saver.get(t, p, {**q, "offset": offset, "limit": PAGE_SIZE})):
+            pass
+
+
+def conpeek_pages(saver: PageSaver) -> None:
+    query_filter = json.dumps([{"property": "date", "operator": "gte", "value": "2015-01-01 00:00:00"}])
+
+    def walk(table: str, path: str) -> None:
+        cursor = f"{START_SECONDS:08x}" + "0" * 16  # the source's first cursor: the lowest ObjectId of its start
+        while True:
+            params: dict[str, Any] = {"limit": PAGE_SIZE, "filter": query_filter}
+            if cursor:
+                params["from_id"] = cursor
+            items = saver.get(table, path, params)["data"]
+            if not items:
+                return
+            cursor = max(item["id"] for item in items)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda args: walk(*args), [("conversation_statistics_opened", "/conversation_statistics_opened"),
+                                                   ("messages", "/message")]))
+
+
+WALKS: dict[str, Callable[[PageSaver], None]] = {"helpcrunch": helpcrunch_pages, "conpeek": conpeek_pages}
+AUTH = {"helpcrunch": lambda key: {"Authorization": f"Bearer {key}"}, "conpeek": lambda key: {"Authorization": key}}
+
+
+def fetch_pages(source: str, folder: Path) -> dict[str, Any]:
+    """Fetch and save every page of ``source`` (configured by ``SOURCES__<SOURCE>__*``); timed."""
+    prefix = f"SOURCES__{source.upper()}__"
+    key = os.environ[prefix + ("TOKEN" if source == "jaicp" else "API_KEY")]
+    saver = PageSaver(os.environ[prefix + "BASE_URL"], AUTH[source](key), folder)
+    started = time.perf_counter()
+    try:
+        WALKS[source](saver)
+    finally:
+        saver.close()
+    return {"seconds": time.perf_counter() - started, "bytes": saver.bytes, "tables": saver.tables,
+            "requests": sum(t["requests"] for t in saver.tables.values()),
+            "records": sum(t["records"] for t in saver.tables.values())}
