@@ -14,11 +14,39 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+class RssSampler:
+    """The process's resident set size every ``interval`` seconds (from ``/proc/self/statm``), in a thread."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.samples: list[tuple[float, int]] = []  # (unix time, bytes)
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True, name="rss")
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.is_set():
+            resident = int(Path("/proc/self/statm").read_text().split()[1]) * self._page
+            self.samples.append((time.time(), resident))
+            self._stop.wait(interval)
+
+    def peak_between(self, start: float, end: float) -> int:
+        return max((rss for at, rss in self.samples if start <= at <= end), default=0)
 
 
 def run_pipeline(source: str) -> dict[str, Any]:
@@ -28,14 +56,17 @@ def run_pipeline(source: str) -> dict[str, Any]:
     from pipelines.run import RunRequest, run
     from pipelines.warehouse import PIPELINE_PREFIX
 
-    started = time.perf_counter()
-    report = run(RunRequest([source]))
-    seconds = time.perf_counter() - started
+    with RssSampler() as rss:
+        started = time.perf_counter()
+        report = run(RunRequest([source]))
+        seconds = time.perf_counter() - started
     result: dict[str, Any] = {"seconds": seconds, "ok": report.ok, "report": json.loads(report.to_json())}
     trace = dlt.attach(pipeline_name=PIPELINE_PREFIX + source).last_trace
     if trace is not None:
-        result["steps"] = {step.step: (step.finished_at - step.started_at).total_seconds()
-                           for step in trace.steps if step.finished_at and step.started_at}
+        steps = [step for step in trace.steps if step.finished_at and step.started_at and step.step != "run"]
+        result["steps"] = {step.step: (step.finished_at - step.started_at).total_seconds() for step in steps}
+        result["step_peak_rss_bytes"] = {
+            step.step: rss.peak_between(step.started_at.timestamp(), step.finished_at.timestamp()) for step in steps}
     return result
 
 

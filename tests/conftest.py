@@ -52,6 +52,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
             monkeypatch.delenv(name)
     wh = Warehouse(tmp_path / "work.duckdb", tmp_path / "published" / "warehouse.duckdb", tmp_path / "dlt")
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("RUNTIME__SLACK_INCOMING_HOOK", "")  # a developer's real hook must not get test alerts
     monkeypatch.setenv("DLT_DATA_DIR", str(wh.data_dir))
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(wh.working))
     monkeypatch.setenv("WAREHOUSE__PUBLISH_PATH", str(wh.published))

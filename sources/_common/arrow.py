@@ -19,6 +19,8 @@ package's id; a random id per row), so arrow and dict rows of one table look the
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +29,6 @@ import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
-from dlt.common.normalizers.utils import generate_dlt_ids
 
 from sources._common.timestamps import to_utc
 
@@ -42,6 +43,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 ACCEPTED = {
     pa.int64(): {"bigint", "double"}, pa.float64(): {"double"}, pa.bool_(): {"bool"}, pa.string(): {"text"},
 }
+ROW_ID_BYTES = 12  # random bytes per _dlt_id: a multiple of 3, so the ids are whole base64 groups
 MS_THRESHOLD = 1e11  # as in to_utc: larger epoch numbers are milliseconds
 MIN_SECONDS, MAX_SECONDS = -62_135_596_800, 253_402_300_799  # 0001-01-01 .. 9999-12-31 23:59:59, UTC
 SQL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -89,6 +91,50 @@ class ArrowShape:
         does not fit the declared shape (the caller then yields the records as dicts)."""
         if not records or not all(type(record) is dict for record in records):
             return None
+        try:  # one pass of Arrow's own inference over the dicts; it fails on values of mixed types
+            arrays = self._from_struct(pa.array(records))
+        except _CONVERSION_ERRORS:
+            arrays = self._from_lists(records)
+        if arrays is None:
+            return None
+        names = [column.name for column in self.columns]
+        load_id = load_id or current_load_id()
+        if load_id is not None:
+            arrays.append(pa.array([load_id] * len(records), pa.string()))
+            names.append("_dlt_load_id")
+        arrays.append(row_ids(len(records)))
+        names.append("_dlt_id")
+        return pa.Table.from_arrays(arrays, names=names)
+
+    def _from_struct(self, struct: pa.Array) -> list[pa.Array] | None:
+        """The declared columns out of the inferred struct array of the records."""
+        if not pa.types.is_struct(struct.type):
+            return None
+        fields = _fields(struct)
+        if not set(fields) <= self.fields:
+            return None
+        nested: dict[str, dict[str, pa.Array]] = {}
+        for field, children in self.nested.items():
+            value = fields.get(field)
+            if value is None or value.type == pa.null():
+                continue
+            if not pa.types.is_struct(value.type) or not set(nested.setdefault(field, _fields(value))) <= children:
+                return None
+        arrays = []
+        for column in self.columns:
+            value = fields.get(column.path[0]) if len(column.path) == 1 else \
+                nested.get(column.path[0], {}).get(column.path[1])
+            if value is None:
+                value = pa.nulls(len(struct))
+            array = timestamp_array(value) if column.data_type == "timestamp" else typed_array(value, column.data_type)
+            if array is None:
+                return None
+            arrays.append(array)
+        return arrays
+
+    def _from_lists(self, records: Sequence[Record]) -> list[pa.Array] | None:
+        """The declared columns, one list of values at a time (when the records mix types in a field, e.g.
+        times sent as numbers by some and as strings by others)."""
         if not set().union(*records) <= self.fields:
             return None
         objects: dict[str, list[Any]] = {}
@@ -98,7 +144,7 @@ class ArrowShape:
             if not all(type(value) is dict for value in present) or not set().union(*present) <= children:
                 return None
             objects[field] = values
-        arrays, names = [], []
+        arrays = []
         try:
             for column in self.columns:
                 if len(column.path) == 1:
@@ -106,28 +152,36 @@ class ArrowShape:
                 else:
                     child = column.path[1]
                     values = [None if obj is None else obj.get(child) for obj in objects[column.path[0]]]
-                array = timestamps(values) if column.data_type == "timestamp" else typed(values, column.data_type)
+                if column.data_type == "timestamp":
+                    array = timestamps(values)
+                else:
+                    array = typed_array(pa.array(values), column.data_type)
                 if array is None:
                     return None
                 arrays.append(array)
-                names.append(column.name)
         except _CONVERSION_ERRORS:
             return None
-        load_id = load_id or current_load_id()
-        if load_id is not None:
-            arrays.append(pa.array([load_id] * len(records), pa.string()))
-            names.append("_dlt_load_id")
-        arrays.append(pa.array(generate_dlt_ids(len(records)), pa.string()))
-        names.append("_dlt_id")
-        return pa.Table.from_arrays(arrays, names=names)
+        return arrays
 
 
-def typed(values: list[Any], data_type: str) -> pa.Array | None:
-    """``values`` as an Arrow array of ``data_type``, or ``None`` unless every value is exactly of that type
-    (inference first, so a float is never truncated into an integer column nor a bool read as a number)."""
-    array = pa.array(values)
+def row_ids(count: int) -> pa.Array:
+    """``count`` random row ids for ``_dlt_id``: 96 random bits each as 16 base64 characters (dlt's own ids are
+    80 bits as 14), made in one piece instead of one Python string per row."""
+    encoded = base64.b64encode(os.urandom(ROW_ID_BYTES * count))
+    ids = pa.FixedSizeBinaryArray.from_buffers(pa.binary(ROW_ID_BYTES * 4 // 3), count, [None, pa.py_buffer(encoded)])
+    return ids.cast(pa.string())
+
+
+def _fields(struct: pa.Array) -> dict[str, pa.Array]:
+    """A struct array's children by name, each null where the struct is (``flatten`` combines validity)."""
+    return dict(zip([field.name for field in struct.type], struct.flatten(), strict=True))
+
+
+def typed_array(array: pa.Array, data_type: str) -> pa.Array | None:
+    """An inferred array as ``data_type``, or ``None`` unless every value is exactly of that type (so a float
+    is never truncated into an integer column, nor a bool read as a number)."""
     if array.type == pa.null():
-        return pa.nulls(len(values), ARROW_TYPES[data_type])
+        return pa.nulls(len(array), ARROW_TYPES[data_type])
     if data_type not in ACCEPTED.get(array.type, ()):
         return None
     return array.cast(ARROW_TYPES[data_type])
@@ -139,18 +193,23 @@ def timestamps(values: list[Any]) -> pa.Array | None:
         array = pa.array(values)
     except _CONVERSION_ERRORS:
         return _one_by_one(values)
+    return timestamp_array(array)
+
+
+def timestamp_array(array: pa.Array) -> pa.Array | None:
+    """An inferred array of times as ``timestamp[us, UTC]``, as :func:`timestamps`."""
     if array.type == pa.null():
-        return pa.nulls(len(values), UTC_MICROS)
+        return pa.nulls(len(array), UTC_MICROS)
     if array.type == pa.string():
         try:
             seconds = pc.cast(array, pa.float64())
         except _CONVERSION_ERRORS:
-            return _sql_times(array) or _one_by_one(values)
+            return _sql_times(array) or _one_by_one(array.to_pylist())
     elif array.type in (pa.int64(), pa.float64()):
         seconds = pc.cast(array, pa.float64())
     else:  # bools, nested values: to_utc decides (and refuses)
-        return _one_by_one(values)
-    return _from_epoch(seconds) or _one_by_one(values)
+        return _one_by_one(array.to_pylist())
+    return _from_epoch(seconds) or _one_by_one(array.to_pylist())
 
 
 def _from_epoch(seconds: pa.Array) -> pa.Array | None:

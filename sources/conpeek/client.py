@@ -91,6 +91,7 @@ class ConpeekClient:
         self._properties: dict[str, str] = {}  # path -> the time property the server accepted
         self._confirmed: set[str] = set()  # paths where a request with the time filter succeeded
         self._id_keys: dict[str, str] = {}  # path -> the detected id field
+        self._keyless: set[str] = set()  # records without an id already counted (a re-read is not counted again)
         self._shapes: dict[tuple[str, str], ArrowShape] = {}  # (resource, id field) -> the Arrow shape
 
     # -- reads ------------------------------------------------------------------------------------------
@@ -100,8 +101,23 @@ class ConpeekClient:
         shape (:data:`settings.RECORD_FIELDS`), else a list of records (see :func:`page_ids`, :func:`page_times`)."""
         path = s.ENDPOINTS[resource][0]
         start = floor_id(window.start) if self.synthetic_from_id else None
+        dead_ends: set[str] = set()
+
+        def fetch(cursor: str | None) -> ApiResponse:
+            response = self._page(resource, path, window, filters, cursor)
+            items = response.data["data"]
+            if cursor and items and not any(self._id_of(path, item) for item in items):
+                # only records without an id after the cursor: nothing to page on, so the listing ends here;
+                # they are counted once (the paginator asks an empty page again before it believes it)
+                if cursor not in dead_ends:
+                    dead_ends.add(cursor)
+                    for item in items:
+                        self._reject(resource, item)
+                return ApiResponse(response.status, {"data": []}, response.headers)
+            return response
+
         paginator = MaxIdCursorPaginator(
-            lambda cursor: self._page(resource, path, window, filters, cursor), start=start, limit=self.page_size,
+            fetch, start=start, limit=self.page_size,
             items_keys=("data",), id_of=lambda record: self._id_of(path, record), source="conpeek",
             endpoint=f"GET {path}")
         batch: list[Any] = []
@@ -183,6 +199,13 @@ class ConpeekClient:
         raise ApiResponseError("conpeek", f"GET {path}", f"no record carries {' or '.join(s.ID_KEYS)}",
                                f"Set {s.ID_KEY_VARIABLE} to the field that holds the record id")
 
+    def _reject(self, resource: str, item: Any) -> None:
+        """Count a record without an id in the run report, once however often it is read."""
+        text = resource + json.dumps(item, sort_keys=True, default=str)
+        if text not in self._keyless:
+            self._keyless.add(text)
+            self.run.reject(resource)
+
     def _id_of(self, path: str, item: Any) -> str:
         """The record's id as lowercase text ("" when it has none)."""
         key = self._id_keys.get(path)
@@ -199,7 +222,7 @@ class ConpeekClient:
         for item in page:
             ident = self._id_of(path, item)
             if not ident:  # cannot be merged: counted in the run report, never loaded
-                self.run.reject(resource)
+                self._reject(resource, item)
                 continue
             record = {s.ID_COLUMN: ident, **{k: v for k, v in item.items() if k != key}}
             for name in self.time_fields:

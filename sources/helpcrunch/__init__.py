@@ -104,7 +104,9 @@ def chats_resource(client: HelpCrunchClient, run: SourceRun, backfill: Backfill 
         changed_pages = _changed_chats(client, run, updated_since, lookback, rescan, touched) if updated_since else ()
         seen: set[int] = set()
         newest_created = None
-        for page in itertools.chain(new_pages, changed_pages):
+        # changed chats first: their search fills `touched` before any page reaches the messages transformer,
+        # so a recently created chat that only got a private note is not passed over as unchanged
+        for page in itertools.chain(changed_pages, new_pages):
             fresh = [chat for chat in page if chat["id"] not in seen]
             seen.update(chat["id"] for chat in fresh)
             newest_created = latest(newest_created, [chat.get("createdAt") for chat in fresh])
@@ -171,7 +173,7 @@ def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, co
             _prune(known, datetime.now(UTC) - timedelta(days=s.STATE_RETENTION_DAYS))
             pruned = True
         prints = {chat["id"]: _fingerprint(chat) for chat in chat_page}
-        todo = [chat for chat in chat_page if chat.get("lastMessageId") is not None
+        todo = [chat for chat in chat_page if _may_have_messages(chat)
                 and (backfill or chat["id"] in touched
                      or known.get(str(chat["id"]), [None])[0] != prints[chat["id"]])]
         if not todo:
@@ -193,6 +195,12 @@ def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, co
                 known[str(chat["id"])] = [prints[chat["id"]], epoch_seconds(last_at) if last_at else None]
 
     return messages
+
+
+def _may_have_messages(chat: Record) -> bool:
+    """Whether a chat can hold messages: it has a last message, or an agent wrote in it (``lastMessage*``
+    leaves private notes out, so a chat whose only messages are notes has no ``lastMessageId``)."""
+    return chat.get("lastMessageId") is not None or bool(chat.get("agents"))
 
 
 def _fingerprint(chat: Record) -> str:

@@ -42,7 +42,7 @@ from sources._common.timestamps import parse_bound, to_utc
 from sources._common.windows import Backfill, hours, split, write_cursor
 from sources._http import ApiNotFoundError
 from sources.jaicp import settings as s
-from sources.jaicp.client import JaicpClient, Record, day_filter, iso, message_count, time_range
+from sources.jaicp.client import JaicpClient, Record, day_filter, iso, message_count, midnight, time_range
 
 CURSOR = "message_time_cursor"  # in the state of the `sessions` resource: the end of the last loaded window
 PENDING = "pending_statuses"  # session id -> [last message epoch s, bot id, channel] while a status may change
@@ -104,11 +104,14 @@ def jaicp_source(
     """
     run = source_run("jaicp")
     client = _client(token, base_url, api_version, project_short_name, start_date, requests_per_minute, page_size, run)
+    _check_numbers(lookback_hours=lookback_hours, settle_minutes=settle_minutes, window_hours=window_hours,
+                   page_size=page_size, status_concurrency=status_concurrency,
+                   status_recheck_hours=status_recheck_hours, session_rescan_days=session_rescan_days)
     planner = Planner(client, Backfill.from_args(backfill_from, backfill_to), window_from, window_to, start_date,
                       hours(lookback_hours), timedelta(minutes=float(settle_minutes)), hours(window_hours),
                       bool(final_window))
-    reader = StatusReader(client, run, status_channels or s.STATUS_CHANNELS, int(status_concurrency),
-                          hours(status_recheck_hours))
+    channels = s.STATUS_CHANNELS if status_channels is None else status_channels
+    reader = StatusReader(client, run, channels, int(status_concurrency), hours(status_recheck_hours))
     resources = [
         sessions_resource(client, planner, run, reader, timedelta(days=float(session_rescan_days))),
         messages_resource(client, planner),
@@ -203,12 +206,14 @@ def jaicp_windows(pipeline: Any = None, backfill_from: str | None = None, backfi
                   token: str = dlt.secrets.value, base_url: str = s.JAICP_API_URL, api_version: str = "p",
                   project_short_name: str | None = None, start_date: str = s.DEFAULT_START_DATE,
                   lookback_hours: float = s.LOOKBACK_HOURS, settle_minutes: float = s.SETTLE_MINUTES,
-                  window_hours: float = s.WINDOW_HOURS,
+                  window_hours: float = s.WINDOW_HOURS, commit_messages: int = s.COMMIT_MESSAGES,
                   requests_per_minute: int = s.REQUESTS_PER_MINUTE) -> list[dict[str, Any]]:
-    """The windows of the next run, as keyword arguments for one ``jaicp_source(...)`` call each, so that a
-    runner can commit every window as its own load (a crash then loses at most one window).
+    """The loads of the next run, as keyword arguments for one ``jaicp_source(...)`` call each, so that a
+    runner can commit them one by one: a crash then loses at most one load and the next run resumes there.
 
-    Only non-empty windows are listed; the last one reaches the run's end and carries ``final_window=True``.
+    Each load is one non-empty window, or consecutive windows joined while the statistics count at most
+    ``commit_messages`` messages in them (``0``: one window per load), so that a quiet bot does not pay dlt's
+    per-load cost for every day. The last load reaches the run's end and carries ``final_window=True``.
     ``pipeline`` supplies the cursor (its state); the same configuration as the source is read.
     """
     client = _client(token, base_url, api_version, project_short_name, start_date, requests_per_minute, s.PAGE_SIZE,
@@ -217,12 +222,32 @@ def jaicp_windows(pipeline: Any = None, backfill_from: str | None = None, backfi
         if pipeline is not None else {}
     planner = Planner(client, Backfill.from_args(backfill_from, backfill_to), None, None, start_date,
                       hours(lookback_hours), timedelta(minutes=float(settle_minutes)), hours(window_hours), True)
+    _check_numbers(lookback_hours=lookback_hours, settle_minutes=settle_minutes, window_hours=window_hours,
+                   commit_messages=commit_messages)
     start, end, _ = planner.range(state)
-    windows = make_plan(client, start, end, planner.window, True, True).windows
-    if not windows:
+    plan = make_plan(client, start, end, planner.window, True, True)
+    if not plan.windows:
         return [{"final_window": True}] if end <= start else [_window(start, end, True)]
-    windows[-1] = (windows[-1][0], end)  # the last window runs to the end: the cursor reaches it
-    return [_window(a, b, i == len(windows) - 1) for i, (a, b) in enumerate(windows)]
+    loads: list[Window] = []
+    in_load = 0.0
+    for window in plan.windows:
+        messages = _estimate(plan.messages_per_day, *window)
+        if loads and in_load + messages <= int(commit_messages):
+            loads[-1], in_load = (loads[-1][0], window[1]), in_load + messages
+        else:
+            loads.append(window)
+            in_load = messages
+    loads[-1] = (loads[-1][0], end)  # the last load runs to the end: the cursor reaches it
+    return [_window(a, b, i == len(loads) - 1) for i, (a, b) in enumerate(loads)]
+
+
+def _estimate(per_day: dict[date, float], start: datetime, end: datetime) -> float:
+    """Messages in ``[start, end)`` by the daily statistics, each day's count spread evenly over the day."""
+    total = 0.0
+    for day in _days(start, end):
+        first, last = max(start, midnight(day)), min(end, midnight(day) + timedelta(days=1))
+        total += per_day.get(day, 0.0) * (last - first) / timedelta(days=1)
+    return total
 
 
 def _window(start: datetime, end: datetime, final: bool) -> dict[str, Any]:
@@ -470,6 +495,20 @@ def _client(token: str, base_url: str, api_version: str, project_short_name: str
                          page_size=page_size, run=run, **http_options())
     source_run("jaicp", client.api)
     return client
+
+
+def _check_numbers(**settings: Any) -> None:
+    """Window sizes, page sizes and worker counts must be positive; lookbacks and delays not negative."""
+    for name, value in settings.items():
+        variable = f"SOURCES__JAICP__{name.upper()}"
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigurationValueError(f"{variable} must be a number, got {value!r}") from None
+        must_be_positive = name in ("window_hours", "page_size", "status_concurrency")
+        if number < 0 or (must_be_positive and number == 0):
+            raise ConfigurationValueError(f"{variable} must be {'positive' if must_be_positive else 'zero or more'}, "
+                                          f"got {value!r}")
 
 
 # -- helpers --------------------------------------------------------------------------------------------------

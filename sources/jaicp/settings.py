@@ -9,6 +9,7 @@ DEFAULT_START_DATE = "2019-01-01"  # before JAICP's public launch: the first loa
 LOOKBACK_HOURS = 1.0  # every incremental run re-reads this much before its cursor (late writes)
 SETTLE_MINUTES = 10.0  # windows end this long before now: the newest minutes may still be written
 WINDOW_HOURS = 24.0  # listing windows; one day, cut at UTC midnight
+COMMIT_MESSAGES = 50_000  # jaicp_windows joins windows into one load while they hold at most this many messages
 PAGE_SIZE = 500  # the spec documents no maximum; the notes advise 100-500 until tested
 FALLBACK_PAGE_SIZE = 100  # used (with a run-report note) when the server answers 400 to PAGE_SIZE
 REQUESTS_PER_MINUTE = 600  # undocumented: no rate limit is published; 429s are honoured anyway

@@ -20,9 +20,9 @@ from tests.conftest import DEMO_KEYS, EMULATOR_CREDENTIALS, ROOT
 
 URL_SUFFIX = {"helpcrunch": "/v1", "jaicp": "/api", "conpeek": ""}
 SMALL = {  # small tenants: the whole nightly run takes a few seconds
-    "helpcrunch": {"seed": 21, "chats": 80, "messages_per_chat": 8, "customers": 50},
-    "conpeek": {"seed": 21, "conversations": 120, "messages": 600, "days": 10},
-    "jaicp": {"seed": 21, "sessions": 80, "days": 10},
+    "helpcrunch": {"seed": 21, "chats": 60, "messages_per_chat": 8, "customers": 40},
+    "conpeek": {"seed": 21, "conversations": 80, "messages": 400, "days": 6},
+    "jaicp": {"seed": 21, "sessions": 50, "days": 6},
 }
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from emulators import EmulatorServer
 from tests.reliability.compare import FIGURES
-from tests.reliability.kits import Kit
+from tests.reliability.kits import Kit, writes
 
 
 @pytest.fixture(autouse=True)
@@ -21,17 +21,25 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def start(emulator: Callable[..., EmulatorServer], monkeypatch: pytest.MonkeyPatch) -> Callable[..., EmulatorServer]:
-    """``start(kit, **options)``: the kit's emulated API on a free port, the source configured for it."""
+def start(emulator: Callable[..., EmulatorServer],
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., EmulatorServer]]:
+    """``start(kit, **options)``: the kit's emulated API on a free port, the source configured for it.
+
+    When the test ends, the API's request log must show only reads, whatever the test did.
+    """
+    started: list[tuple[Kit, EmulatorServer]] = []
 
     def start_kit(kit: Kit, **options: Any) -> EmulatorServer:
         settings = {name: value() if callable(value) else value for name, value in kit.options.items()}
         server = emulator(kit.name, **{**settings, **options})
         for name, value in kit.env.items():
             monkeypatch.setenv(name, value)
+        started.append((kit, server))
         return server
 
-    return start_kit
+    yield start_kit
+    for kit, server in started:
+        assert not writes(kit, server), f"{kit.name}: the pipeline wrote to the API: {writes(kit, server)[:5]}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

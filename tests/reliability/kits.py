@@ -124,3 +124,24 @@ def available_kits() -> list[Kit]:
 
 KITS = available_kits()
 KIT_IDS = [kit.name for kit in KITS]
+
+
+def time_passes(kit: Kit, server: EmulatorServer, **changes: Any) -> dict[str, Any]:
+    """``api.mutate(**kit.mutation, **changes)``: new and changed records, stamped after every earlier run.
+
+    The emulated HelpCrunch, on the wall clock, stamps a change at a random moment since its previous
+    ``now``, which is its creation time before the first mutation: a change could then predate a run that
+    already read the data, which no real API does, and HelpCrunch finds invisible changes (a private note)
+    only by their time. Its clock is first moved to the present.
+    """
+    api: Any = server.api
+    if kit.name == "helpcrunch" and api.real_clock:
+        with api.lock:
+            api.ds.now = max(api.ds.now, int(time.time()))
+    return api.mutate(**{**kit.mutation, **changes})
+
+
+def writes(kit: Kit, server: EmulatorServer) -> list[str]:
+    """The logged requests that are neither a GET nor one of the kit's read-only search/filter POSTs."""
+    return [f"{r.method} {r.path}" for r in server.requests()
+            if not (r.method == "GET" or (r.method == "POST" and r.path.rstrip("/").endswith(kit.read_only_posts)))]

@@ -21,7 +21,7 @@ from pipelines.run import RunRequest, run
 from tests.conftest import ROOT, Warehouse
 from tests.conpeek.test_conpeek_source import expected_rows, table_rows
 from tests.reliability.compare import assert_complete
-from tests.reliability.kits import KIT_IDS, KITS, Kit
+from tests.reliability.kits import KIT_IDS, KITS, Kit, time_passes
 
 Start = Callable[..., EmulatorServer]
 
@@ -58,21 +58,21 @@ def write_late(kit: Kit, server: EmulatorServer) -> None:
             chat.status = "closed" if chat.status != "closed" else "pending"
             chat.updated_at = int(time.time()) - 600
     elif kit.name == "conpeek":
-        api.mutate(advance_seconds=600, new_conversations=0, new_messages=0, late_records=6)
+        time_passes(kit, server, advance_seconds=600, new_conversations=0, new_messages=0, late_records=6)
     else:
-        api.mutate(advance_seconds=1, new_sessions=0, new_messages_in_old_sessions=0, new_clients=0,
-                   status_updates=30, label_changes=5)
+        time_passes(kit, server, advance_seconds=1, new_sessions=0, new_messages_in_old_sessions=0, new_clients=0,
+                    status_updates=30, label_changes=5)
 
 
 @pytest.mark.parametrize("kit", KITS, ids=KIT_IDS)
 def test_records_sharing_a_cursor_value_across_pages_and_late_writes_are_all_loaded(
         kit: Kit, start: Start, warehouse: Warehouse) -> None:
     server = start(kit)
-    server.api.mutate(**BURSTS[kit.name])
+    time_passes(kit, server, **BURSTS[kit.name])
     load(kit)
     assert_complete(warehouse, kit, server)
 
-    server.api.mutate(**BURSTS[kit.name])  # the same again, right at the cursor the first run left
+    time_passes(kit, server, **BURSTS[kit.name])  # the same again, right at the cursor the first run left
     write_late(kit, server)
     load(kit)
     assert_complete(warehouse, kit, server)
@@ -86,8 +86,7 @@ def test_a_run_while_records_are_written_loses_nothing(kit: Kit, start: Start, w
 
     def writer() -> None:  # time passes in the API, a little every 100 ms, for as long as the run takes
         while not stop.is_set():
-            writes.append(server.api.mutate(**{**kit.mutation, **({"advance_seconds": 1}
-                                                                  if "advance_seconds" in kit.mutation else {})}))
+            writes.append(time_passes(kit, server, advance_seconds=1))
             stop.wait(0.1)
 
     thread = threading.Thread(target=writer, daemon=True)
@@ -102,15 +101,18 @@ def test_a_run_while_records_are_written_loses_nothing(kit: Kit, start: Start, w
     assert_complete(warehouse, kit, server)
 
 
-DST_NOW = "2024-03-31T02:30:00+00:00"  # Europe/Warsaw left CET for CEST at 01:00 UTC that night
-DST_SOURCES = {"helpcrunch": {"now": DST_NOW}, "conpeek": {"now": "2024-03-31 02:30:00", "days": 1}}
+# The emulated APIs stop at 23:30 in Warsaw (CET) on 30 March 2024; the next night comes three hours later,
+# at 03:30 CEST: in between lie local midnight (23:00 UTC), UTC midnight and the switch to summer time
+# (01:00 UTC, when 02:00 CET became 03:00 CEST).
+DST_NOW = "2024-03-30T22:30:00+00:00"
+DST_SOURCES = {"helpcrunch": {"now": DST_NOW}, "conpeek": {"now": "2024-03-30 22:30:00", "days": 2}}
 # new records only (a fixed emulator clock makes HelpCrunch's server-clock search for changed chats moot)
 DST_MUTATIONS = {
-    "helpcrunch": {"advance_seconds": 7200, "new_chats": 6, "new_messages": 0, "status_changes": 0, "closes": 0,
-                   "ratings": 0, "reassignments": 0, "new_customers": 3, "customer_activity": 0},
-    "conpeek": {"advance_seconds": 7200, "new_conversations": 6, "new_messages": 20, "late_records": 3},
+    "helpcrunch": {"advance_seconds": 3 * 3600, "new_chats": 30, "new_messages": 0, "status_changes": 0,
+                   "closes": 0, "ratings": 0, "reassignments": 0, "new_customers": 5, "customer_activity": 0},
+    "conpeek": {"advance_seconds": 3 * 3600, "new_conversations": 30, "new_messages": 60, "late_records": 3},
 }
-# local times around the change: 00:30 CET is 23:30 UTC the day before; 03:30 CEST is 01:30 UTC
+# a backfill given in local times across the change: 00:30 CET is 23:30 UTC the day before, 03:30 CEST 01:30 UTC
 DST_WINDOW = ("2024-03-31T00:30:00+01:00", "2024-03-31T03:30:00+02:00")
 
 
@@ -130,14 +132,13 @@ def test_windows_across_midnight_and_a_dst_change_in_warsaw_lose_nothing(start: 
     kits = [kit for kit in KITS if kit.name in DST_SOURCES]
     servers = {kit.name: start(kit, **DST_SOURCES[kit.name]) for kit in kits}
     names = [kit.name for kit in kits]
-    starts = {f"SOURCES__{name.upper()}__START_DATE": "2024-03-30" for name in names}
 
-    first = cli("run", *names, **starts)  # the data spans 02:30 UTC the 30th to 02:30 UTC the 31st
+    first = cli("run", *names)
     assert first.returncode == 0, first.stdout + first.stderr
     for kit in kits:
         assert_complete(warehouse, kit, servers[kit.name])
-        servers[kit.name].api.mutate(**DST_MUTATIONS[kit.name])  # the next night, two hours later
-    second = cli("run", *names, **starts)
+        servers[kit.name].api.mutate(**DST_MUTATIONS[kit.name])
+    second = cli("run", *names)
     assert second.returncode == 0, second.stdout + second.stderr
     for kit in kits:
         assert_complete(warehouse, kit, servers[kit.name])

@@ -20,7 +20,7 @@ from pipelines.run import RunRequest, run
 from tests.conftest import Warehouse
 from tests.reliability.compare import FIGURES, assert_complete, pipeline_dir
 from tests.reliability.crash import PHASES, KillPoint, packages, run_and_kill
-from tests.reliability.kits import KIT_IDS, KITS, Kit
+from tests.reliability.kits import KIT_IDS, KITS, Kit, time_passes
 
 FIXED_POINTS = (KillPoint("extract", 0.5), KillPoint("normalize", 0.05), KillPoint("load", 0.1))
 RANDOM_KILLS = 24  # per source
@@ -61,7 +61,7 @@ def test_kills_in_extract_normalize_and_load_lose_and_double_nothing(kit: Kit, s
     assert landings == [point.phase for point in FIXED_POINTS]
     assert packages(pipeline_dir(warehouse, kit.name), "load/normalized"), "the kill in load left no package"
 
-    server.api.mutate(**kit.mutation)  # the one next run must load the pending package *and* these changes
+    time_passes(kit, server)  # the one next run must load the pending package *and* these changes
     notes = recover(kit, warehouse, server)
 
     assert any("left pending by an interrupted run" in note for note in notes), notes
@@ -84,7 +84,7 @@ def test_random_kill_points_lose_and_double_nothing(kit: Kit, start: Start, ware
         if landings[-1] != "extract":
             requests = max(1, len(server.requests()) - before)  # what a whole extract of this state costs
         if rng.random() < 0.5:
-            server.api.mutate(**kit.mutation)
+            time_passes(kit, server)
         if rng.random() < 0.3:
             recover(kit, warehouse, server)
     recover(kit, warehouse, server)

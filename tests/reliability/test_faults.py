@@ -20,7 +20,7 @@ from pipelines.report import SourceReport
 from pipelines.run import RunRequest, run
 from tests.conftest import Warehouse
 from tests.reliability.compare import assert_complete, count_faults, dlt_state, table_counts
-from tests.reliability.kits import KIT_IDS, KITS, Kit
+from tests.reliability.kits import KIT_IDS, KITS, Kit, time_passes
 
 KINDS = sorted(FAULT_KINDS)
 # one kind per way of failing (rate limit, server error, dropped connection, stall, broken body, missing page);
@@ -100,7 +100,7 @@ def assert_persistent_faults_fail_cleanly(kit: Kit, start: Start, warehouse: War
     server = start(kit)
     first = load(kit)
     assert first.status == "loaded", first.error
-    server.api.mutate(**kit.mutation)
+    time_passes(kit, server)
     state, counts = dlt_state(warehouse, kit.name), table_counts(warehouse, kit.name)
     assert state, "the first load must have set cursors"
     for kind in kinds:
