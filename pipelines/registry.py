@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ class SourceSpec:
     secret: str  # the credential argument: api_key or token
     required: tuple[str, ...]  # further settings required together with the credential
     factory: str  # "module:function"
+    windows: str | None = None  # "module:function"(pipeline, **kwargs) -> the extra kwargs of one load per window
 
     def variable(self, setting: str) -> str:
         return f"SOURCES__{self.name.upper()}__{setting.upper()}"
@@ -37,11 +38,22 @@ class SourceSpec:
         return factory(**kwargs)
 
 
+    def builds(self, pipeline: dlt.Pipeline, **kwargs: Any) -> Iterator[Any]:
+        """The sources of one run: one per window when the source cuts its run into windows (each window is
+        then its own load, so a crash loses at most one window), else one."""
+        if self.windows is None:
+            yield self.build(**kwargs)
+            return
+        module, function = self.windows.split(":")
+        for window in getattr(importlib.import_module(module), function)(pipeline, **kwargs):
+            yield self.build(**kwargs, **window)
+
+
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
         SourceSpec("helpcrunch", "api_key", (), "sources.helpcrunch:helpcrunch_source"),
         SourceSpec("conpeek", "api_key", ("base_url",), "sources.conpeek:conpeek_source"),
-        SourceSpec("jaicp", "token", (), "sources.jaicp:jaicp_source"),
+        SourceSpec("jaicp", "token", (), "sources.jaicp:jaicp_source", windows="sources.jaicp:jaicp_windows"),
     )
 }

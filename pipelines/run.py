@@ -94,15 +94,18 @@ def _run_source(spec: SourceSpec, paths: WarehousePaths, request: RunRequest) ->
         kwargs: dict[str, Any] = {}
         if request.backfill_from:
             kwargs = {"backfill_from": request.backfill_from, "backfill_to": request.backfill_to}
-        source = spec.build(**kwargs)
         progress.start()
         had_schema = bool(pipeline.default_schema_name)
-        info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
-        report.loaded_packages += len(info.loads_ids)
-        report.row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts) \
-            if pipeline.last_trace and pipeline.last_trace.last_normalize_info else {}
+        updates = []
+        for source in spec.builds(pipeline, **kwargs):  # JAICP: one load per window
+            info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
+            report.loaded_packages += len(info.loads_ids)
+            updates += [package.schema_update for package in info.load_packages]
+            normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+            for table, rows in (normalized.row_counts if normalized else {}).items():
+                report.row_counts[table] = report.row_counts.get(table, 0) + rows
         if had_schema:  # the first load sets the schema; later ones say what drifted
-            report.notes.extend(schema_changes([package.schema_update for package in info.load_packages]))
+            report.notes.extend(schema_changes(updates))
         report.status = "loaded"
     except Exception as exc:
         log.debug("%s failed", spec.name, exc_info=True)

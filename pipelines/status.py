@@ -13,7 +13,8 @@ from dlt.pipeline.exceptions import CannotRestorePipelineException
 from pipelines.registry import SOURCES
 from pipelines.warehouse import PIPELINE_PREFIX, WarehousePaths
 
-BIG_STATE_KEYS = {"last_message": "chats tracked for new messages"}
+BIG_STATE_KEYS = {"last_message": "chats tracked for new messages",
+                  "pending_statuses": "sessions whose delivery statuses may still change"}
 
 
 def status_text() -> str:
