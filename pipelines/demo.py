@@ -79,7 +79,13 @@ def demo_environment(servers: dict[str, EmulatorServer]) -> dict[str, str]:
 
 def summarize(changes: dict[str, object]) -> str:
     """A mutation summary with id lists shown as counts."""
-    return ", ".join(f"{k}={len(v) if isinstance(v, list) else v}" for k, v in changes.items())
+    def short(value: object) -> object:
+        if isinstance(value, list):
+            return len(value)
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k}: {short(v)}" for k, v in value.items()) + "}"
+        return value
+    return ", ".join(f"{k}={short(v)}" for k, v in changes.items())
 
 
 def cli(env: dict[str, str], *args: str) -> int:

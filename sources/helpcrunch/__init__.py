@@ -163,8 +163,13 @@ def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, co
     move ``lastMessageId`` (tech messages, private notes).
     """
     pruned = False
+    done: set[int] = set()  # chats whose messages this run has read: each chat once, so no message twice
 
-    @dlt.transformer(name="messages", primary_key="id", write_disposition="merge")
+    # "deduplicated": every message arrives once per load (each chat is read once, and a chat's pages are
+    # deduplicated by id), so the merge skips re-numbering the staged rows, which at a million rows costs
+    # as much memory as the rows themselves
+    @dlt.transformer(name="messages", primary_key="id",
+                     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True})
     def messages(chat_page: list[Record]) -> Iterator[list[Record]]:
         nonlocal pruned
         state = dlt.current.resource_state()
@@ -173,11 +178,12 @@ def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, co
             _prune(known, datetime.now(UTC) - timedelta(days=s.STATE_RETENTION_DAYS))
             pruned = True
         prints = {chat["id"]: _fingerprint(chat) for chat in chat_page}
-        todo = [chat for chat in chat_page if _may_have_messages(chat)
+        todo = [chat for chat in chat_page if _may_have_messages(chat) and chat["id"] not in done
                 and (backfill or chat["id"] in touched
                      or known.get(str(chat["id"]), [None])[0] != prints[chat["id"]])]
         if not todo:
             return
+        done.update(chat["id"] for chat in todo)
         with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="helpcrunch-messages") as pool:
             # chats complete in order while the pool goes on fetching: rows are built as the pages arrive
             fetched = pool.map(lambda chat: _chat_messages(client, chat, None if backfill else known), todo)
@@ -217,7 +223,8 @@ def _chat_messages(client: HelpCrunchClient, chat: Record, known: dict[str, list
         return loaded_until is not None and any(
             (at := to_utc(m.get("createdAt"))) is not None and at.timestamp() <= loaded_until for m in page)
 
-    messages = [m for page in client.chat_messages(chat["id"], reached_loaded) for m in page]
+    # offset pages shift when a message arrives during paging, so one may come twice: the later copy wins
+    messages = list({m["id"]: m for page in client.chat_messages(chat["id"], reached_loaded) for m in page}.values())
     if loaded_until is None:
         return messages
     return [m for m in messages
