@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -21,6 +22,8 @@ def run_read_json(source: str, pages: Path, database: Path) -> dict[str, Any]:
     import duckdb
 
     tables = sorted(folder.name for folder in pages.iterdir() if folder.is_dir())
+    keys_file = pages / "items_keys.json"
+    keys = json.loads(keys_file.read_text()) if keys_file.exists() else {}
     if database.exists():
         database.unlink()
     rows: dict[str, int] = {}
@@ -28,8 +31,9 @@ def run_read_json(source: str, pages: Path, database: Path) -> dict[str, Any]:
         started = time.perf_counter()
         for table in tables:
             pattern = str(pages / table / "*.json")
+            key = keys.get(table, "data")
             con.execute(f'CREATE TABLE "{table}" AS SELECT r.* FROM '
-                        f"(SELECT unnest(data) AS r FROM read_json('{pattern}', format='auto'))")
+                        f"(SELECT unnest({key}) AS r FROM read_json('{pattern}', format='auto'))")
         con.execute("CHECKPOINT")
         seconds = time.perf_counter() - started
         for table in tables:
@@ -77,6 +81,25 @@ def rest_api_config(source: str) -> dict[str, Any]:
                 {"name": "conversation_statistics_opened", "endpoint": {"path": "conversation_statistics_opened"}},
                 {"name": "messages", "endpoint": {"path": "message"}},
             ],
+        }
+    if source == "jaicp":
+        token = os.environ[prefix + "TOKEN"]
+        everything = {"from": "2019-01-01T00:00:00.000Z", "to": "2100-01-01T00:00:00.000Z", "type": "DATE_TIME_RANGE"}
+
+        def listing(name: str, key: str, primary_key: Any) -> dict[str, Any]:
+            return {"name": name, "primary_key": primary_key, "endpoint": {
+                "path": f"{name}/filter", "method": "POST", "data_selector": name,
+                "json": {"filters": [{**everything, "key": key}]},
+                "paginator": {"type": "page_number", "base_page": 0, "page_param": "page",
+                              "total_path": None, "stop_after_empty_page": True},
+                "params": {"size": 500}}}
+
+        return {
+            "client": {"base_url": f"{base_url.rstrip('/')}/reporter/p/{token}/", "headers": {"Timezone": "0"}},
+            "resource_defaults": {"write_disposition": "merge"},
+            "resources": [listing("sessions", "MESSAGE_TIME", "sessionId"),
+                          listing("messages", "MESSAGE_TIME", "questionId"),
+                          listing("clients", "CLIENT_LAST_ACTIVITY_TIME", ["id", "botId"])],
         }
     raise ValueError(f"no rest_api baseline for {source!r}")
 

@@ -2,8 +2,9 @@
 
 ``python -m benchmarks.child MODE SOURCE --out RESULT.json [--pages DIR]``, with the source configured through
 the usual environment variables (the parent sets them). ``MODE`` is ``run`` (the real nightly runner,
-``pipelines.run.run``), ``rest_api`` (the plain dlt ``rest_api`` baseline), ``fetch`` (every page over HTTP,
-saved to ``--pages``) or ``read_json`` (DuckDB ingesting the saved pages). The result file holds the seconds
+``pipelines.run.run``), ``replay`` (the same with every answer read from the saved pages instead of HTTP),
+``rest_api`` (the plain dlt ``rest_api`` baseline), ``fetch`` (every page over HTTP, saved to ``--pages``) or
+``read_json`` (DuckDB ingesting the saved pages). The result file holds the seconds
 the work took, the process's peak RSS and what the mode reports.
 """
 
@@ -51,34 +52,64 @@ class RssSampler:
 
 def run_pipeline(source: str) -> dict[str, Any]:
     """The nightly job for ``source`` exactly as ``python -m pipelines run SOURCE`` runs it."""
-    import dlt
+    from dlt.pipeline.pipeline import Pipeline
 
     from pipelines.run import RunRequest, run
-    from pipelines.warehouse import PIPELINE_PREFIX
 
+    traces: list[Any] = []  # the runner may run a source as several loads (JAICP: one per window)
+    original = Pipeline.run
+
+    def run_and_keep_trace(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            traces.append(self.last_trace)
+
+    Pipeline.run = run_and_keep_trace  # type: ignore[method-assign]
     with RssSampler() as rss:
         started = time.perf_counter()
         report = run(RunRequest([source]))
         seconds = time.perf_counter() - started
-    result: dict[str, Any] = {"seconds": seconds, "ok": report.ok, "report": json.loads(report.to_json())}
-    trace = dlt.attach(pipeline_name=PIPELINE_PREFIX + source).last_trace
-    if trace is not None:
-        steps = [step for step in trace.steps if step.finished_at and step.started_at and step.step != "run"]
-        result["steps"] = {step.step: (step.finished_at - step.started_at).total_seconds() for step in steps}
-        result["step_peak_rss_bytes"] = {
-            step.step: rss.peak_between(step.started_at.timestamp(), step.finished_at.timestamp()) for step in steps}
+    result: dict[str, Any] = {"seconds": seconds, "ok": report.ok, "report": json.loads(report.to_json()),
+                              "loads": len(traces), "steps": {}, "step_peak_rss_bytes": {}}
+    for trace in filter(None, traces):
+        for step in trace.steps:
+            if step.finished_at and step.started_at and step.step != "run":
+                start, end = step.started_at.timestamp(), step.finished_at.timestamp()
+                result["steps"][step.step] = result["steps"].get(step.step, 0.0) + end - start
+                result["step_peak_rss_bytes"][step.step] = max(result["step_peak_rss_bytes"].get(step.step, 0),
+                                                               rss.peak_between(start, end))
     return result
+
+
+def replay_pages(pages: Path) -> None:
+    """Every HTTP client of this process answers from the saved pages (the source code is untouched)."""
+    import httpx
+
+    from benchmarks.pages import ReplayTransport
+
+    transport = ReplayTransport(pages)
+    original = httpx.Client.__init__
+
+    def with_replay(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        kwargs["transport"] = kwargs.get("transport") or transport
+        original(self, *args, **kwargs)
+
+    httpx.Client.__init__ = with_replay  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.child", description=__doc__)
-    parser.add_argument("mode", choices=("run", "rest_api", "fetch", "read_json"))
+    parser.add_argument("mode", choices=("run", "replay", "rest_api", "fetch", "read_json"))
     parser.add_argument("source")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--pages", type=Path, help="folder of saved pages (fetch, read_json)")
     parser.add_argument("--database", type=Path, help="DuckDB file (read_json)")
     args = parser.parse_args(argv)
     if args.mode == "run":
+        result = run_pipeline(args.source)
+    elif args.mode == "replay":
+        replay_pages(args.pages)
         result = run_pipeline(args.source)
     elif args.mode == "rest_api":
         from benchmarks.baselines import run_rest_api

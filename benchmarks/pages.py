@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
 
 PAGE_SIZE = 100
+JAICP_PAGE_SIZE = 1000  # the largest size the emulated Reporter API accepts (the spec documents none)
 CONCURRENCY = 4
+ITEMS_KEYS = ("data", "messages", "sessions", "clients")
 START_SECONDS = 1_420_070_400  # 2015-01-01 UTC, the sources' default start date
 
 
@@ -33,6 +36,8 @@ class PageSaver:
         self.http = httpx.Client(headers=headers, limits=limits, timeout=120)
         self.bytes = 0
         self.tables: dict[str, dict[str, int]] = {}  # table -> {"requests": n, "records": n}
+        self.items_keys: dict[str, str] = {}  # table -> the envelope key of its record list
+        self.index: dict[str, str] = {}  # replay key -> saved file (see replay_key)
         self._lock = threading.Lock()
 
     def get(self, table: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
@@ -40,14 +45,18 @@ class PageSaver:
         response = self.http.request(method, self.base_url + path, params=params, json=body)
         response.raise_for_status()
         content = response.content
+        replay = replay_key(response.request)
         data = orjson.loads(content)
-        items = data.get("data", data.get("messages")) if isinstance(data, dict) else data
+        key = next((k for k in ITEMS_KEYS if isinstance(data, dict) and isinstance(data.get(k), list)), None)
+        items = data[key] if key else data
         with self._lock:
+            self.items_keys.setdefault(table, key or "data")
             counts = self.tables.setdefault(table, {"requests": 0, "records": 0})
             number = counts["requests"]
             counts["requests"] += 1
             counts["records"] += len(items) if isinstance(items, list) else 0
             self.bytes += len(content)
+            self.index[replay] = f"{table}/{number:07d}.json"
         target = self.folder / table
         target.mkdir(parents=True, exist_ok=True)
         (target / f"{number:07d}.json").write_bytes(content)
@@ -113,20 +122,84 @@ def conpeek_pages(saver: PageSaver) -> None:
                                                    ("messages", "/message")]))
 
 
-WALKS: dict[str, Callable[[PageSaver], None]] = {"helpcrunch": helpcrunch_pages, "conpeek": conpeek_pages}
-AUTH = {"helpcrunch": lambda key: {"Authorization": f"Bearer {key}"}, "conpeek": lambda key: {"Authorization": key}}
+def jaicp_pages(saver: PageSaver) -> None:
+    """One window over all time: the three listings at the largest page size, then the delivery statuses of
+    the sessions in status channels (one ``messages/by-session`` call each, as the source makes them)."""
+    everything = {"from": "2019-01-01T00:00:00.000Z", "to": "2100-01-01T00:00:00.000Z", "type": "DATE_TIME_RANGE"}
+    listings = {"sessions": ("/sessions/filter", "MESSAGE_TIME", {"needToReturnSessionLabels": "true"}),
+                "messages": ("/messages/filter", "MESSAGE_TIME", {}),
+                "clients": ("/clients/filter", "CLIENT_LAST_ACTIVITY_TIME", {})}
+    status_sessions: list[tuple[str, str]] = []
+    for table, (path, key, params) in listings.items():
+        page = 0
+        while True:
+            data = saver.get(table, path, {**params, "page": page, "size": JAICP_PAGE_SIZE},
+                             body={"filters": [{**everything, "key": key}]})
+            items = data.get(table) or []
+            if table == "sessions":
+                status_sessions += [(x["sessionId"], x.get("botId")) for x in items
+                                    if str(x.get("channelType")).lower() in JAICP_STATUS_CHANNELS]
+            page += 1
+            if not items or page * JAICP_PAGE_SIZE >= int(data["paging"]["totalCount"]):
+                break
+
+    def statuses(item: tuple[str, str]) -> None:
+        saver.get("statuses", "/messages/by-session",
+                  {"sessionId": item[0], "botId": item[1], "page": 0, "size": JAICP_PAGE_SIZE})
+
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        list(pool.map(statuses, status_sessions))
+
+
+JAICP_STATUS_CHANNELS = ("telegram", "viber", "vk")  # the source's default status channels
+WALKS: dict[str, Callable[[PageSaver], None]] = {"helpcrunch": helpcrunch_pages, "conpeek": conpeek_pages,
+                                                 "jaicp": jaicp_pages}
+AUTH = {"helpcrunch": lambda key: {"Authorization": f"Bearer {key}"}, "conpeek": lambda key: {"Authorization": key},
+        "jaicp": lambda key: {"Timezone": "0"}}
 
 
 def fetch_pages(source: str, folder: Path) -> dict[str, Any]:
     """Fetch and save every page of ``source`` (configured by ``SOURCES__<SOURCE>__*``); timed."""
     prefix = f"SOURCES__{source.upper()}__"
     key = os.environ[prefix + ("TOKEN" if source == "jaicp" else "API_KEY")]
-    saver = PageSaver(os.environ[prefix + "BASE_URL"], AUTH[source](key), folder)
+    base_url = os.environ[prefix + "BASE_URL"]
+    if source == "jaicp":  # the old generation: the token is in the path
+        base_url = base_url.rstrip("/") + "/reporter/p/" + quote(key, safe=":")
+    saver = PageSaver(base_url, AUTH[source](key), folder)
     started = time.perf_counter()
     try:
         WALKS[source](saver)
     finally:
         saver.close()
+    (folder / "items_keys.json").write_text(json.dumps(saver.items_keys))
+    (folder / "index.json").write_text(json.dumps(saver.index))
     return {"seconds": time.perf_counter() - started, "bytes": saver.bytes, "tables": saver.tables,
             "requests": sum(t["requests"] for t in saver.tables.values()),
             "records": sum(t["records"] for t in saver.tables.values())}
+
+
+def replay_key(request: httpx.Request) -> str:
+    """What tells two pages of a full load apart: method, path and the paging position (``offset`` in the
+    query or the search body, ``from_id``, ``page``); the filters of a full load do not vary."""
+    position = request.url.params.get("offset") or request.url.params.get("from_id") or request.url.params.get("page")
+    if position is None and request.content:
+        body = orjson.loads(request.content)
+        position = body.get("offset") if isinstance(body, dict) else None
+    return f"{request.method} {request.url.path} {position}"
+
+
+class ReplayTransport(httpx.BaseTransport):
+    """Answers each request with the page saved for its :func:`replay_key`: the pipeline without HTTP."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.index: dict[str, str] = json.loads((folder / "index.json").read_text())
+        self.date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        name = self.index.get(replay_key(request))
+        if name is None:
+            return httpx.Response(404, json={"error": f"not saved: {replay_key(request)}"})
+        return httpx.Response(200, content=(self.folder / name).read_bytes(),
+                              headers={"Content-Type": "application/json", "Date": self.date})

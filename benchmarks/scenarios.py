@@ -43,9 +43,11 @@ class Scenario:
         """The ``SOURCES__<NAME>__*`` settings that point the source at the emulator (0: no client budget)."""
         prefix = f"SOURCES__{self.source.upper()}__"
         secret = "TOKEN" if self.source == "jaicp" else "API_KEY"
-        return {prefix + secret: self.credential, prefix + "BASE_URL": base_url,
-                prefix + "REQUESTS_PER_MINUTE": str(requests_per_minute),
-                prefix + "RATE_WINDOW_SECONDS": str(window)}
+        env = {prefix + secret: self.credential, prefix + "BASE_URL": base_url,
+               prefix + "REQUESTS_PER_MINUTE": str(requests_per_minute), prefix + "RATE_WINDOW_SECONDS": str(window)}
+        if self.source == "jaicp":  # its default (500) is below the emulated API's largest page (1000)
+            env[prefix + "PAGE_SIZE"] = "1000"
+        return env
 
     def change(self, messages: int) -> dict[str, Any]:
         """``mutate`` options of a 1 % change: 1 % of the conversations get activity."""
@@ -58,7 +60,10 @@ class Scenario:
         if self.source == "conpeek":
             return {"new_messages": max(1, messages // 100), "new_conversations": max(1, messages // 2000),
                     "late_records": max(1, messages // 10_000)}
-        return {"new_sessions": max(1, messages // 10_000)}
+        sessions = max(1, messages // 100)
+        return {"new_sessions": max(1, sessions // 200), "new_messages_in_old_sessions": max(1, sessions // 100),
+                "new_clients": max(1, sessions // 400), "status_updates": max(1, sessions // 100),
+                "label_changes": max(1, sessions // 400)}
 
     def minimum_full(self, pages: dict[str, dict[str, int]]) -> int:
         """Requests a full load needs: the pages of the offset walk (HelpCrunch, JAICP: each listing paged to its
@@ -78,4 +83,6 @@ class Scenario:
             tables = ("conversation_statistics_opened", "messages")
             return sum(max(1, math.ceil(sum(len(summary.get(table, {}).get(kind, [])) for kind in ("added", "late"))
                                         / PAGE_SIZE)) for table in tables)
-        return max(1, len(summary.get("new_session_ids", [])))
+        changed = int(summary.get("new_sessions", 0)) + len(summary.get("touched_sessions", []))
+        # the changed sessions' pages (sessions, messages, clients) and one statuses call per changed session
+        return 3 * max(1, math.ceil(changed / 1000)) + changed

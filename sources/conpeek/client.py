@@ -234,7 +234,6 @@ class ConpeekClient:
             records.append(record)
         return records
 
-
     def _arrow(self, resource: str, path: str, page: list[Any]) -> pa.Table | None:
         """The page as an Arrow table: every record of the assumed shape, with a text id; else ``None``."""
         key = self._id_keys[path]

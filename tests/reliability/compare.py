@@ -30,9 +30,13 @@ class Figures:
 
     def summary(self) -> str:
         faults = ", ".join(f"{kind} {count}" for kind, count in sorted(self.faults.items())) or "none"
+        landed = Counter(point.rsplit(" -> ", 1)[-1] for point in self.kill_points)
+        kills = ", ".join(f"in {where} {count}" for where, count in sorted(landed.items()) if where != "completed")
+        if landed["completed"]:
+            kills += f"; {landed['completed']} run(s) ended before their kill point"
         return (f"reliability figures: faults injected {sum(self.faults.values())} ({faults}); kill points tried "
-                f"{len(self.kill_points)}; warehouse comparisons {self.comparisons}; rows compared "
-                f"{self.rows_compared:,}; rows lost {self.rows_lost}; duplicates {self.duplicates}")
+                f"{len(self.kill_points)} ({kills or 'none'}); warehouse comparisons {self.comparisons}; rows "
+                f"compared {self.rows_compared:,}; rows lost {self.rows_lost}; duplicates {self.duplicates}")
 
 
 FIGURES = Figures()

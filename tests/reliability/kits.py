@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from emulators import EmulatorServer
 from tests.conftest import DEMO_KEYS, Warehouse
 from tests.conpeek.test_conpeek_source import expected_rows, table_rows
@@ -124,6 +126,13 @@ def available_kits() -> list[Kit]:
 
 KITS = available_kits()
 KIT_IDS = [kit.name for kit in KITS]
+SLOW_KITS = ("jaicp",)  # its runs take several times longer: the heaviest tests run it with `make test-slow`
+
+
+def kit_params(*, heavy: bool = False) -> list[Any]:
+    """``KITS`` as pytest parameters; in a ``heavy`` test the kits of :data:`SLOW_KITS` are marked slow."""
+    return [pytest.param(kit, id=kit.name, marks=[pytest.mark.slow] if heavy and kit.name in SLOW_KITS else [])
+            for kit in KITS]
 
 
 def time_passes(kit: Kit, server: EmulatorServer, **changes: Any) -> dict[str, Any]:

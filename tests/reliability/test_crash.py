@@ -20,7 +20,7 @@ from pipelines.run import RunRequest, run
 from tests.conftest import Warehouse
 from tests.reliability.compare import FIGURES, assert_complete, pipeline_dir
 from tests.reliability.crash import PHASES, KillPoint, packages, run_and_kill
-from tests.reliability.kits import KIT_IDS, KITS, Kit, time_passes
+from tests.reliability.kits import KIT_IDS, KITS, Kit, kit_params, time_passes
 
 FIXED_POINTS = (KillPoint("extract", 0.5), KillPoint("normalize", 0.05), KillPoint("load", 0.1))
 RANDOM_KILLS = 24  # per source
@@ -52,7 +52,7 @@ def kill(kit: Kit, server: EmulatorServer, warehouse: Warehouse, point: KillPoin
     return where
 
 
-@pytest.mark.parametrize("kit", KITS, ids=KIT_IDS)
+@pytest.mark.parametrize("kit", kit_params(heavy=True))
 def test_kills_in_extract_normalize_and_load_lose_and_double_nothing(kit: Kit, start: Start,
                                                                       warehouse: Warehouse) -> None:
     server = start(kit)

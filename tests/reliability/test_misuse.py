@@ -53,7 +53,8 @@ def test_a_second_run_is_refused_in_seconds_and_changes_nothing(start: Start, wa
     while not server.requests() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.requests(), "the first run never reached the API"
-    files = {path: path.stat().st_mtime_ns for path in warehouse.data_dir.rglob("*") if path.is_file()}
+    everything = warehouse.working.parent  # the warehouse files, the lock, the published copy, dlt's folder
+    files = {path: path.stat().st_mtime_ns for path in everything.rglob("*") if path.is_file()}
     requests = len(server.requests())
 
     started = time.monotonic()
@@ -65,7 +66,8 @@ def test_a_second_run_is_refused_in_seconds_and_changes_nothing(start: Start, wa
     assert second.stderr.strip().count("\n") == 0, second.stderr
     assert "another run holds the warehouse lock" in second.stderr and f"pid {first.pid}" in second.stderr
     assert len(server.requests()) == requests, "the refused run called the API"
-    assert {path: path.stat().st_mtime_ns for path in files if path.exists()} == files, "the refused run wrote"
+    assert {path: path.stat().st_mtime_ns for path in everything.rglob("*") if path.is_file()} == files, \
+        "the refused run wrote"
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, out + err
     assert_complete(warehouse, kit, server)
