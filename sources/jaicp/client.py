@@ -8,6 +8,7 @@ Every request carries ``Timezone: 0``: statistics buckets then start at UTC midn
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -61,6 +62,10 @@ def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+# v1 project short names discovered per (base URL, token hash): one discovery call per process, not per window
+_DISCOVERED_PROJECTS: dict[tuple[str, str], str] = {}
+
+
 class _PageSizeRejected(Exception):
     """The first page of a listing answered 400 at a page size above the fallback."""
 
@@ -107,6 +112,7 @@ class JaicpClient:
         self.page_size = max(1, int(page_size))
         self.run = run
         self._project = project_short_name or None
+        self._discovery_key = (base_url, hashlib.sha256(token.encode()).hexdigest())
         self._project_lock = threading.Lock()
         self._misaligned_noted = False
 
@@ -127,13 +133,15 @@ class JaicpClient:
         """v1: the project short name, configured or, for a token of exactly one project, discovered."""
         with self._project_lock:
             if self._project is None:
+                self._project = _DISCOVERED_PROJECTS.get(self._discovery_key)
+            if self._project is None:
                 path = f"{self.prefix}/stats/unique-clients"
                 rows = self.api.get(path, resource="project").data
                 names = sorted({row.get("projectShortName") for row in rows or [] if isinstance(row, dict)} - {None})
                 if len(names) != 1:
                     raise ApiResponseError("jaicp", f"GET {path}", f"the token sees {len(names)} projects "
                                            f"({', '.join(names) or 'none'})", f"Set {s.PROJECT_VARIABLE}")
-                self._project = names[0]
+                self._project = _DISCOVERED_PROJECTS[self._discovery_key] = names[0]
             return self._project
 
     # -- listings -------------------------------------------------------------------------------------
