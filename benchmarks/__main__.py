@@ -59,13 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench", help="pages, warehouses, results.json")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for the pipeline's runs (e.g. a DuckDB memory limit); repeatable")
-    parser.add_argument("--from-results", type=Path, metavar="RESULTS_JSON",
-                        help="only write the report again from the results.json of an earlier run")
+    parser.add_argument("--from-results", type=Path, action="append", default=[], metavar="RESULTS_JSON",
+                        help="only write the report again from the results.json of earlier runs (repeatable: "
+                             "a later run's sources replace an earlier one's)")
     parser.add_argument("--appendix", type=Path, action="append", default=[], metavar="RESULTS_JSON",
                         help="with --from-results: also show the results of further runs (other settings)")
     args = parser.parse_args(argv)
     if args.from_results:
-        results = json.loads(args.from_results.read_text())
+        results = merge([json.loads(path.read_text()) for path in args.from_results])
         results["rendered_by"] = command_line(argv)
         further = [json.loads(path.read_text()) for path in args.appendix]
         write_report(render(results, further), args)
@@ -109,6 +110,20 @@ def write_report(text: str, args: argparse.Namespace) -> None:
     else:
         args.output.write_text(text)
         log(f"wrote {args.output}")
+
+
+def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs: a later run's sources replace an earlier one's; every run is listed with
+    the sources it provides."""
+    provider = {source: index for index, run in enumerate(runs) for source in run["sources"]}
+    merged = {**runs[0], "sources": {}, "runs": []}
+    for index, run in enumerate(runs):
+        merged["sources"].update({s: e for s, e in run["sources"].items() if provider[s] == index})
+        merged["runs"].append({"command": run["command"], "env": run.get("env", {}),
+                               "sources": [s for s in run["sources"] if provider[s] == index],
+                               "date": run["machine"]["date"], "load_before": run["machine"]["load_before"],
+                               "load_after": run["machine"].get("load_after", [])})
+    return merged
 
 
 def save(results: dict[str, Any], workdir: Path) -> None:

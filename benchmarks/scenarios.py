@@ -58,8 +58,9 @@ class Scenario:
                     "closes": max(1, one // 4), "ratings": max(1, one // 8), "reassignments": max(1, one // 8),
                     "new_customers": max(1, one // 4), "customer_activity": max(1, one // 4)}
         if self.source == "conpeek":
+            # late records are all written in the same second (the emulator's "now"); a few, as in life
             return {"new_messages": max(1, messages // 100), "new_conversations": max(1, messages // 2000),
-                    "late_records": max(1, messages // 10_000)}
+                    "late_records": max(1, min(10, messages // 100_000))}
         sessions = max(1, messages // 100)
         return {"new_sessions": max(1, sessions // 200), "new_messages_in_old_sessions": max(1, sessions // 100),
                 "new_clients": max(1, sessions // 400), "status_updates": max(1, sessions // 100),

@@ -27,6 +27,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -382,6 +383,13 @@ class _ThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when the client hung up (it timed out on a stalled answer, or a fault reset the
+        connection): that is the fault working, not a server error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:

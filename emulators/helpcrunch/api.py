@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
@@ -59,6 +60,7 @@ class HelpCrunchApi(EmulatedApi):
         if not support_updated_at:
             del self.chat_fields["chats.updatedAt"]
         self.real_clock = real_clock
+        self.last_served = 0  # wall-clock second of the latest answer
         self.mutations = 0
         self.lock = threading.RLock()
         self.router = Router()
@@ -108,13 +110,16 @@ class HelpCrunchApi(EmulatedApi):
         if self.credential(request) not in self.api_keys:
             return self.error(401, "unauthorized", "Unauthorized")
         with self.lock:
+            self.last_served = max(self.last_served, int(time.time()))
             return super().handle(request)
 
     def mutate(self, **params: Any) -> dict[str, Any]:
         with self.lock:
             self.mutations += 1
             rng = random.Random(f"{self.seed}:mutate:{self.mutations}")
-            return mutate(self.ds, rng, real_clock=self.real_clock, **params)
+            # on the wall clock, a change cannot predate an answer already given: it happens after it
+            not_before = self.last_served if self.real_clock else 0
+            return mutate(self.ds, rng, real_clock=self.real_clock, not_before=not_before, **params)
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every record as the GET list endpoints serve it (messages oldest first per chat, private notes included)."""

@@ -40,14 +40,16 @@ class Clock:
 def mutate(ds: Dataset, rng: random.Random, *, real_clock: bool, advance_seconds: float | None = None,
            new_chats: int = 3, new_messages: int = 10, status_changes: int = 3, closes: int = 2,
            ratings: int = 2, reassignments: int = 1, new_customers: int = 2,
-           customer_activity: int = 3) -> dict[str, Any]:
-    """Apply the changes and return what changed (ids per kind of change, and the new ``now``)."""
+           customer_activity: int = 3, not_before: int = 0) -> dict[str, Any]:
+    """Apply the changes and return what changed (ids per kind of change, and the new ``now``).
+
+    Changes fall in ``(max(previous now, not_before), new now]``: never before an answer already served."""
     before = ds.now
     if advance_seconds is None:
         ds.now = max(before + 1, int(time.time())) if real_clock else before + 3600
     else:
         ds.now = before + max(0, int(advance_seconds))
-    clock = Clock(rng, before, ds.now)
+    clock = Clock(rng, min(max(before, not_before), ds.now), ds.now)
     old_chats = [c for c in ds.chats]
     summary: dict[str, Any] = {"previous_now": before, "now": ds.now}
     summary["new_customer_ids"] = [_new_customer(ds, rng, clock).id for _ in range(max(0, new_customers))]

@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import dlt
-import httpx
 from dlt.common.configuration.exceptions import ConfigurationException, ConfigurationValueError
 
 from sources._common.timestamps import parse_bound
 from sources._http import RetryPolicy
 
-CONNECT_TIMEOUT = 10.0  # seconds; a refused or unroutable host should not wait for the read timeout
 # [runtime] setting -> the RetryPolicy field it sets; unset settings keep the HTTP layer's defaults
 RETRY_SETTINGS = {
     "request_max_attempts": "max_attempts",
@@ -40,15 +38,16 @@ def check_start_date(value: str, variable: str) -> str:
 def http_options() -> dict[str, Any]:
     """``timeout``/``retry`` options for :class:`sources._http.ApiClient` from the request settings users set.
 
-    ``RUNTIME__REQUEST_TIMEOUT`` (seconds to wait for an answer, default 60), ``RUNTIME__REQUEST_MAX_ATTEMPTS``
-    (tries of one request, the first included, default 6), ``RUNTIME__REQUEST_BACKOFF_FACTOR`` (the first
-    wait between tries, doubling each time, default 1 s), ``RUNTIME__REQUEST_MAX_RETRY_DELAY`` (the longest
-    such wait, default 30 s; a ``Retry-After`` is honoured regardless). Settings left unset keep the defaults.
+    ``RUNTIME__REQUEST_TIMEOUT`` (seconds to wait for an answer, default 60, 10 to connect; when set, it
+    bounds connecting too), ``RUNTIME__REQUEST_MAX_ATTEMPTS`` (tries of one request, the first included,
+    default 6), ``RUNTIME__REQUEST_BACKOFF_FACTOR`` (the first wait between tries, doubling each time, default
+    1 s), ``RUNTIME__REQUEST_MAX_RETRY_DELAY`` (the longest such wait, default 30 s; a ``Retry-After`` is
+    honoured regardless). Settings left unset keep the HTTP layer's defaults.
     """
     options: dict[str, Any] = {}
     timeout = _number("request_timeout")
-    if timeout is not None:
-        options["timeout"] = httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout))
+    if timeout is not None:  # one number: connecting, sending and each wait for the answer
+        options["timeout"] = timeout
     retry = {field: _number(setting) for setting, field in RETRY_SETTINGS.items()}
     retry = {field: value for field, value in retry.items() if value is not None}
     if retry:

@@ -187,9 +187,10 @@ class ApiClient:
         try:
             data = _decode(response) if response.content else None
         except ValueError:
-            snippet = response.text[:60].replace("\n", " ")
+            # say what arrived, not what it said: a body may hold customer data
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
             error = ApiResponseError(self.source, endpoint,
-                                     f"answered {status} with a body that is not JSON ({snippet!r}...)",
+                                     f"answered {status} with a body that is not JSON ({kind}, {len(response.content):,} bytes)",
                                      self.hints.get("response"))
             raise _Retryable("sent an invalid body", error, None) from None
         if self.first_server_time is None:

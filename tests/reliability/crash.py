@@ -38,14 +38,25 @@ def packages(pipeline: Path, folder: str) -> set[str]:
     return {p.name for p in path.iterdir() if p.is_dir()} if path.exists() else set()
 
 
-def landed(pipeline: Path, loaded_before: set[str]) -> str:
-    """Which phase a killed run was in, from the packages it left behind."""
-    if packages(pipeline, "load/loaded") - loaded_before:
+FOLDERS = ("normalize/extracted", "load/normalized", "load/loaded")  # a package's way, in order
+
+
+def all_packages(pipeline: Path) -> set[str]:
+    return set().union(*(packages(pipeline, folder) for folder in FOLDERS))
+
+
+def landed(pipeline: Path, before: set[str]) -> str:
+    """Which phase a killed run was in, from the packages on disk; ``before`` are those that existed when it
+    started (a package an earlier run left pending is finished first: dying then is dying in its load)."""
+    new = {folder: packages(pipeline, folder) - before for folder in FOLDERS}
+    if new["load/loaded"]:
         return "publish"
-    if packages(pipeline, "load/normalized"):
+    if new["load/normalized"]:
         return "load"
-    if packages(pipeline, "normalize/extracted"):
+    if new["normalize/extracted"]:
         return "normalize"
+    if packages(pipeline, "load/normalized") or packages(pipeline, "normalize/extracted"):
+        return "load" if packages(pipeline, "load/normalized") else "normalize"
     return "extract"
 
 
@@ -53,7 +64,7 @@ def run_and_kill(source: str, server: EmulatorServer, pipeline: Path, point: Kil
                  requests_per_load: int, timeout: float = 120.0) -> str:
     """Start ``python -m pipelines run SOURCE``, SIGKILL it at ``point``; returns where the kill landed, or
     ``"completed"`` when the run ended first."""
-    loaded_before = packages(pipeline, "load/loaded")
+    before = all_packages(pipeline)
     requests_before = len(server.requests())
     process = subprocess.Popen([sys.executable, "-m", "pipelines", "run", source], cwd=ROOT, env=dict(os.environ),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -61,11 +72,10 @@ def run_and_kill(source: str, server: EmulatorServer, pipeline: Path, point: Kil
     deadline = time.monotonic() + timeout
     try:
         while process.poll() is None and time.monotonic() < deadline:
-            if began is None and _phase_began(point, pipeline, loaded_before, server, requests_before,
-                                              requests_per_load):
+            if began is None and _phase_began(point, pipeline, before, server, requests_before, requests_per_load):
                 began = time.monotonic()
             if began is not None and (point.phase == "extract" or time.monotonic() - began >= point.after):
-                where = landed(pipeline, loaded_before)
+                where = landed(pipeline, before)
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
                 return where
@@ -77,7 +87,7 @@ def run_and_kill(source: str, server: EmulatorServer, pipeline: Path, point: Kil
     return "completed"
 
 
-def _phase_began(point: KillPoint, pipeline: Path, loaded_before: set[str], server: EmulatorServer,
+def _phase_began(point: KillPoint, pipeline: Path, before: set[str], server: EmulatorServer,
                  requests_before: int, requests_per_load: int) -> bool:
     if point.phase == "extract":
         return len(server.requests()) - requests_before >= max(1, round(point.after * requests_per_load))
@@ -85,4 +95,4 @@ def _phase_began(point: KillPoint, pipeline: Path, loaded_before: set[str], serv
         return bool(packages(pipeline, "normalize/extracted"))
     if point.phase == "load":
         return bool(packages(pipeline, "load/normalized"))
-    return bool(packages(pipeline, "load/loaded") - loaded_before)
+    return bool(packages(pipeline, "load/loaded") - before)

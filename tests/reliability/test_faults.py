@@ -82,7 +82,8 @@ def assert_transient_faults_cost_nothing(kit: Kit, start: Start, warehouse: Ware
     print(f"{kit.name}: transient faults injected {dict(sorted(fired.items()))}")
     assert report.status == "loaded", report.error
     assert set(fired) == set(kinds) and all(fired[kind] >= 1 for kind in kinds), fired
-    assert sum(r.retries for r in report.resources) >= 1
+    if set(kinds) != {"empty_page"}:  # an empty page is asked again by the paginator, not retried by HTTP
+        assert sum(r.retries for r in report.resources) >= 1
     assert_complete(warehouse, kit, server)
 
 
