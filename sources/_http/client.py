@@ -189,9 +189,8 @@ class ApiClient:
         except ValueError:
             # say what arrived, not what it said: a body may hold customer data
             kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-            error = ApiResponseError(self.source, endpoint,
-                                     f"answered {status} with a body that is not JSON ({kind}, {len(response.content):,} bytes)",
-                                     self.hints.get("response"))
+            problem = f"answered {status} with a body that is not JSON ({kind}, {len(response.content):,} bytes)"
+            error = ApiResponseError(self.source, endpoint, problem, self.hints.get("response"))
             raise _Retryable("sent an invalid body", error, None) from None
         if self.first_server_time is None:
             self.first_server_time = _http_date(response.headers.get("Date"))
