@@ -21,7 +21,10 @@ from typing import Any
 import dlt
 import duckdb
 
+from pipelines import dlt_speedups
 from pipelines.errors import UserError
+
+dlt_speedups.install()
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 IMPORT_SCHEMAS = PROJECT_ROOT / "schemas" / "import"
