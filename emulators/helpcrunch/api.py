@@ -92,12 +92,6 @@ class HelpCrunchApi(EmulatedApi):
         scheme, _, key = header.partition(" ")
         return key.strip() if scheme.lower() == "bearer" and key.strip() else None
 
-    def rate_limited(self, retry_after: float | None) -> Response:
-        response = self.error(429, "too_many_requests", "Too many requests")
-        if retry_after is not None:
-            response.headers["Retry-After"] = str(max(1, round(retry_after)))
-        return response
-
     def empty_page(self, response: Response) -> Response:
         payload = response.payload
         if isinstance(payload, dict):
