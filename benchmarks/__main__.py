@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     skip = {step.strip() for step in args.skip.split(",") if step.strip()}
     rate_limit = QUICK_RATE_LIMIT if args.quick else RATE_LIMIT
     rate_requests = args.rate_limit_requests or (60 if args.quick else 1200)
+    args.workdir = args.workdir.resolve()  # the rest_api baseline runs in a folder of its own
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     settings = dict(item.split("=", 1) for item in args.env)
@@ -213,7 +214,7 @@ def measure(scenario: Scenario, size: int, workdir: Path, skip: set[str],
             summary = emulator.mutate(**scenario.change(size))
             time.sleep(1.1)  # the next run's window starts on the server's clock, whole seconds
             result["change"] = pipeline_run(emulator, scenario, run_env, folder / "change.json")
-            result["change"]["minimum"] = scenario.minimum_change(summary)
+            result["change"]["minimum"] = scenario.minimum_change(summary, result["fetch"]["tables"])
             log("  no change, incremental run")
             time.sleep(1.1)
             result["idle"] = pipeline_run(emulator, scenario, run_env, folder / "idle.json")

@@ -73,7 +73,7 @@ class Scenario:
             return sum(max(1, math.ceil(table["records"] / PAGE_SIZE)) for table in pages.values())
         return sum(table["requests"] for table in pages.values())
 
-    def minimum_change(self, summary: dict[str, Any]) -> int:
+    def minimum_change(self, summary: dict[str, Any], pages: dict[str, dict[str, int]] | None = None) -> int:
         """Requests an incremental run after ``summary`` (what ``mutate`` changed) needs at the least."""
         if self.source == "helpcrunch":
             changed = len(set(summary.get("updated_chat_ids", [])) | set(summary.get("new_chat_ids", [])))
@@ -85,5 +85,8 @@ class Scenario:
             return sum(max(1, math.ceil(sum(len(summary.get(table, {}).get(kind, [])) for kind in ("added", "late"))
                                         / PAGE_SIZE)) for table in tables)
         changed = int(summary.get("new_sessions", 0)) + len(summary.get("touched_sessions", []))
-        # the changed sessions' pages (sessions, messages, clients) and one statuses call per changed session
-        return 3 * max(1, math.ceil(changed / 1000)) + changed
+        # the changed sessions' pages (sessions, messages, clients) and one statuses call per changed session in
+        # a status channel (their share as in the full load's walk)
+        sessions = (pages or {}).get("sessions", {}).get("records") or 1
+        share = (pages or {}).get("statuses", {}).get("requests", sessions) / sessions
+        return 3 * max(1, math.ceil(changed / 1000)) + round(changed * min(1.0, share))
