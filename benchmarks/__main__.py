@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,8 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
                                "sources": [s for s in run["sources"] if provider[s] == index],
                                "date": run["machine"]["date"], "load_before": run["machine"]["load_before"],
                                "load_after": run["machine"].get("load_after", [])})
+    order = [source for run in runs for source in run["sources"]]
+    merged["sources"] = dict(sorted(merged["sources"].items(), key=lambda item: order.index(item[0])))
     return merged
 
 
@@ -136,7 +139,7 @@ def available_sources() -> list[str]:
 
 
 def command_line(argv: list[str] | None) -> str:
-    return " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
+    return shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
 
 
 def log(text: str) -> None:
