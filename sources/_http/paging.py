@@ -45,7 +45,8 @@ def total_of(data: Any, paths: Sequence[str]) -> int | None:
 
 class OffsetPaginator:
     """``offset``/``limit`` paging (HelpCrunch). Stops on an empty page, on reaching the total, or, when
-    the answer carries no total, on a short page.
+    the answer carries no total, on a short page. An empty page the total contradicts is asked again, and
+    raises :class:`ApiResponseError` when it stays empty.
 
     ``fetch(offset, limit)`` sends the request; ``stop_after(page)`` may end paging early (e.g. once
     already-loaded records are reached).
@@ -64,11 +65,14 @@ class OffsetPaginator:
             items = items_of(data, self.items_keys, self.source, self.endpoint)
             total = total_of(data, self.total_paths)
             if not items:
-                more_expected = total is not None and offset < total
-                if more_expected and suspicious < SUSPICIOUS_EMPTY_RETRIES:
+                if total is None or offset >= total:
+                    return
+                if suspicious < SUSPICIOUS_EMPTY_RETRIES:
                     suspicious += 1
                     continue
-                return
+                # ending here would lose the rest, and the cursors would move past it
+                raise ApiResponseError(self.source, self.endpoint, f"kept answering an empty page at offset "
+                                       f"{offset} although the total is {total}; refusing to end the listing early")
             suspicious = 0
             yield items
             offset += len(items)

@@ -13,13 +13,9 @@ from sources._common.timestamps import coerce_fields, epoch_seconds
 from sources._http import (
     ApiBadRequestError,
     ApiClient,
-    ApiResponse,
-    ApiResponseError,
     OffsetPaginator,
-    items_of,
     limiter_for,
     per_window,
-    total_of,
 )
 from sources.helpcrunch import settings as s
 
@@ -117,28 +113,11 @@ class HelpCrunchClient:
     def _pages(self, fetch: Callable[[int, int], Any], endpoint: str, shape: Callable[[Record], Record] | None,
                stop_after: Callable[[list[Record]], bool] | None = None, resource: str = "-",
                ) -> Iterator[list[Record]]:
-        """Pages of shaped records that carry an ``id`` (the others are counted in the run report).
-
-        An empty page where the total promises more records is an error once the paginator has asked again:
-        ending the listing there would lose the rest, and the cursors would move past them.
-        """
-        last: dict[str, Any] = {}
-
-        def remembered(offset: int, limit: int) -> ApiResponse:
-            response = fetch(offset, limit)
-            last.update(offset=offset, data=response.data)
-            return response
-
-        pages = OffsetPaginator(remembered, limit=s.PAGE_SIZE, items_keys=s.ITEMS_KEYS, total_paths=s.TOTAL_PATHS,
-                                source="helpcrunch", endpoint=endpoint,
-                                stop_after=stop_after)
+        """Pages of shaped records that carry an ``id`` (the others are counted in the run report)."""
+        pages = OffsetPaginator(fetch, limit=s.PAGE_SIZE, items_keys=s.ITEMS_KEYS, total_paths=s.TOTAL_PATHS,
+                                source="helpcrunch", endpoint=endpoint, stop_after=stop_after)
         for page in pages:
             yield keyed([shape(item) for item in page] if shape else page, "id", resource, self.run)
-        total = total_of(last.get("data"), s.TOTAL_PATHS)
-        if last and total is not None and last["offset"] < total and \
-                not items_of(last["data"], s.ITEMS_KEYS, "helpcrunch", endpoint):
-            raise ApiResponseError("helpcrunch", endpoint, f"kept answering an empty page at offset {last['offset']} "
-                                   f"although the total is {total}; refusing to end the listing early")
 
 
 def search_filter(field: str, operator: str, value: Any) -> Filter:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from sources._http import ApiResponse, MaxIdCursorPaginator, OffsetPaginator, PageNumberPaginator
+from sources._http import ApiResponse, ApiResponseError, MaxIdCursorPaginator, OffsetPaginator, PageNumberPaginator
 
 RECORDS = [{"id": i} for i in range(250)]
 
@@ -70,3 +71,13 @@ def test_max_id_cursor_takes_the_largest_id_not_the_last() -> None:
                                                      id_of=lambda r: r["id"], source="t", endpoint="GET /m")
             for r in page]
     assert sorted(seen) == ids and len(seen) == len(set(seen))
+
+
+def test_offset_paging_fails_when_the_empty_page_persists() -> None:
+    def fetch(offset: int, limit: int) -> ApiResponse:
+        return answer({"data": RECORDS[offset:offset + limit] if offset < 100 else [], "meta": {"total": 250}})
+
+    pages = OffsetPaginator(fetch, limit=100, items_keys=("data",), total_paths=("meta.total",),
+                            source="t", endpoint="GET /x")
+    with pytest.raises(ApiResponseError, match="refusing to end the listing early"):
+        list(pages)
