@@ -32,6 +32,12 @@ def to_utc(value: Any) -> datetime | None:
             return _from_epoch(float(text))
         except ValueError:
             pass
+        try:  # the common ISO 8601 forms, exactly and fast; pendulum reads the rest
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
         parsed = pendulum.parse(text.replace(" ", "T", 1) if _looks_like_sql(text) else text, tz="UTC")
         if not isinstance(parsed, datetime):
             raise ValueError(f"not a timestamp: {value!r}")
