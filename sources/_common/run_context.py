@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sources._http import ApiClient
 
@@ -25,6 +26,7 @@ class SourceRun:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     clients: list[ApiClient] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    shared: dict[str, Any] = field(default_factory=dict)  # what the loads of one run hand on to each other
     _rejected: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -24,6 +24,7 @@ runner calls :func:`jaicp_windows` and then builds the source once per window (s
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +69,7 @@ def jaicp_source(
     window_hours: float = s.WINDOW_HOURS,
     page_size: int = s.PAGE_SIZE,
     requests_per_minute: int = s.REQUESTS_PER_MINUTE,
+    rate_window_seconds: float = s.RATE_WINDOW_SECONDS,
     status_channels: list[str] | None = None,
     status_concurrency: int = s.STATUS_CONCURRENCY,
     status_recheck_hours: float = s.STATUS_RECHECK_HOURS,
@@ -77,6 +79,7 @@ def jaicp_source(
     window_from: str | None = None,
     window_to: str | None = None,
     final_window: bool = True,
+    run_id: str | None = None,
 ) -> list[DltResource]:
     """Load a JAICP project's sessions, messages, statuses, clients, catalogues and daily statistics.
 
@@ -92,6 +95,7 @@ def jaicp_source(
         window_hours: the listing window (24: UTC days).
         page_size: ``size`` of every paged request.
         requests_per_minute: the token's request budget, shared by every resource and thread.
+        rate_window_seconds: the window the budget is counted in (spent per window).
         status_channels: channel types whose messages carry delivery statuses (JSON list).
         status_concurrency: sessions whose statuses are read at once.
         status_recheck_hours: how long after its last message a session with a non-final status is re-read.
@@ -101,9 +105,12 @@ def jaicp_source(
             moves to ``window_to`` unless a backfill is given too.
         final_window: the last window of a run also reads catalogues, the unique-clients snapshot, the session
             re-scan and pending statuses.
+        run_id: the run the window belongs to (:func:`jaicp_windows` sets it): a session whose statuses one
+            window read is not read again by a later window of the same run.
     """
     run = source_run("jaicp")
-    client = _client(token, base_url, api_version, project_short_name, start_date, requests_per_minute, page_size, run)
+    client = _client(token, base_url, api_version, project_short_name, start_date, requests_per_minute,
+                     rate_window_seconds, page_size, run)
     _check_numbers(lookback_hours=lookback_hours, settle_minutes=settle_minutes, window_hours=window_hours,
                    page_size=page_size, status_concurrency=status_concurrency,
                    status_recheck_hours=status_recheck_hours, session_rescan_days=session_rescan_days)
@@ -112,6 +119,8 @@ def jaicp_source(
                       bool(final_window))
     channels = s.STATUS_CHANNELS if status_channels is None else status_channels
     reader = StatusReader(client, run, channels, int(status_concurrency), hours(status_recheck_hours))
+    if run_id:  # the windows of one run share what they read: messages/by-session answers with all messages
+        reader.done = run.shared.setdefault(f"statuses_read:{run_id}", set())
     resources = [
         sessions_resource(client, planner, run, reader, timedelta(days=float(session_rescan_days))),
         messages_resource(client, planner),
@@ -207,7 +216,8 @@ def jaicp_windows(pipeline: Any = None, backfill_from: str | None = None, backfi
                   project_short_name: str | None = None, start_date: str = s.DEFAULT_START_DATE,
                   lookback_hours: float = s.LOOKBACK_HOURS, settle_minutes: float = s.SETTLE_MINUTES,
                   window_hours: float = s.WINDOW_HOURS, commit_messages: int = s.COMMIT_MESSAGES,
-                  requests_per_minute: int = s.REQUESTS_PER_MINUTE) -> list[dict[str, Any]]:
+                  requests_per_minute: int = s.REQUESTS_PER_MINUTE,
+                  rate_window_seconds: float = s.RATE_WINDOW_SECONDS) -> list[dict[str, Any]]:
     """The loads of the next run, as keyword arguments for one ``jaicp_source(...)`` call each, so that a
     runner can commit them one by one: a crash then loses at most one load and the next run resumes there.
 
@@ -216,8 +226,8 @@ def jaicp_windows(pipeline: Any = None, backfill_from: str | None = None, backfi
     per-load cost for every day. The last load reaches the run's end and carries ``final_window=True``.
     ``pipeline`` supplies the cursor (its state); the same configuration as the source is read.
     """
-    client = _client(token, base_url, api_version, project_short_name, start_date, requests_per_minute, s.PAGE_SIZE,
-                     source_run("jaicp"))
+    client = _client(token, base_url, api_version, project_short_name, start_date, requests_per_minute,
+                     rate_window_seconds, s.PAGE_SIZE, source_run("jaicp"))
     state = pipeline.state.get("sources", {}).get("jaicp", {}).get("resources", {}).get("sessions", {}) \
         if pipeline is not None else {}
     planner = Planner(client, Backfill.from_args(backfill_from, backfill_to), None, None, start_date,
@@ -225,9 +235,10 @@ def jaicp_windows(pipeline: Any = None, backfill_from: str | None = None, backfi
     _check_numbers(lookback_hours=lookback_hours, settle_minutes=settle_minutes, window_hours=window_hours,
                    commit_messages=commit_messages)
     start, end, _ = planner.range(state)
+    run_id = uuid.uuid4().hex
     plan = make_plan(client, start, end, planner.window, True, True)
     if not plan.windows:
-        return [{"final_window": True}] if end <= start else [_window(start, end, True)]
+        return [{"final_window": True}] if end <= start else [_window(start, end, True, run_id)]
     loads: list[Window] = []
     in_load = 0.0
     for window in plan.windows:
@@ -238,7 +249,7 @@ def jaicp_windows(pipeline: Any = None, backfill_from: str | None = None, backfi
             loads.append(window)
             in_load = messages
     loads[-1] = (loads[-1][0], end)  # the last load runs to the end: the cursor reaches it
-    return [_window(a, b, i == len(loads) - 1) for i, (a, b) in enumerate(loads)]
+    return [_window(a, b, i == len(loads) - 1, run_id) for i, (a, b) in enumerate(loads)]
 
 
 def _estimate(per_day: dict[date, float], start: datetime, end: datetime) -> float:
@@ -250,8 +261,8 @@ def _estimate(per_day: dict[date, float], start: datetime, end: datetime) -> flo
     return total
 
 
-def _window(start: datetime, end: datetime, final: bool) -> dict[str, Any]:
-    return {"window_from": iso(start), "window_to": iso(end), "final_window": final}
+def _window(start: datetime, end: datetime, final: bool, run_id: str) -> dict[str, Any]:
+    return {"window_from": iso(start), "window_to": iso(end), "final_window": final, "run_id": run_id}
 
 
 # -- sessions, their statuses and the reconciliation ----------------------------------------------------------
@@ -484,14 +495,16 @@ def catalogue(name: str, key: str, read: Callable[[], list[Record]]) -> DltResou
 
 
 def _client(token: str, base_url: str, api_version: str, project_short_name: str | None, start_date: str,
-            requests_per_minute: int, page_size: int, run: SourceRun) -> JaicpClient:
+            requests_per_minute: int, rate_window_seconds: float, page_size: int, run: SourceRun) -> JaicpClient:
     """The client, after the checks that fail a run before its first request (naming the variable)."""
+    _check_numbers(requests_per_minute=requests_per_minute, rate_window_seconds=rate_window_seconds)
     check_base_url(base_url, s.BASE_URL_VARIABLE, s.JAICP_API_URL)
     check_start_date(start_date, s.START_DATE_VARIABLE)
     if api_version not in s.API_VERSIONS:
         raise ConfigurationValueError(f"{s.API_VERSION_VARIABLE} must be one of {', '.join(s.API_VERSIONS)}, "
                                       f"not {api_version!r}")
     client = JaicpClient(token, base_url, api_version, project_short_name, requests_per_minute=requests_per_minute,
+                         rate_window=float(rate_window_seconds),
                          page_size=page_size, run=run, **http_options())
     source_run("jaicp", client.api)
     return client
@@ -505,7 +518,7 @@ def _check_numbers(**settings: Any) -> None:
             number = float(value)
         except (TypeError, ValueError):
             raise ConfigurationValueError(f"{variable} must be a number, got {value!r}") from None
-        must_be_positive = name in ("window_hours", "page_size", "status_concurrency")
+        must_be_positive = name in ("window_hours", "page_size", "status_concurrency", "rate_window_seconds")
         if number < 0 or (must_be_positive and number == 0):
             raise ConfigurationValueError(f"{variable} must be {'positive' if must_be_positive else 'zero or more'}, "
                                           f"got {value!r}")

@@ -27,6 +27,7 @@ from sources._http import (
     PageNumberPaginator,
     items_of,
     limiter_for,
+    per_window,
 )
 from sources.jaicp import settings as s
 
@@ -83,7 +84,8 @@ class JaicpClient:
 
     def __init__(self, token: str, base_url: str = s.JAICP_API_URL, api_version: str = "p",
                  project_short_name: str | None = None, *, requests_per_minute: int = s.REQUESTS_PER_MINUTE,
-                 page_size: int = s.PAGE_SIZE, run: SourceRun | None = None, **client_options: Any) -> None:
+                 rate_window: float = s.RATE_WINDOW_SECONDS, page_size: int = s.PAGE_SIZE,
+                 run: SourceRun | None = None, **client_options: Any) -> None:
         if api_version not in s.API_VERSIONS:
             raise ValueError(f"{s.API_VERSION_VARIABLE} must be one of {', '.join(s.API_VERSIONS)}, "
                              f"not {api_version!r}")
@@ -107,7 +109,8 @@ class JaicpClient:
             "response": f"Check {s.BASE_URL_VARIABLE}: it does not look like the JAICP Reporter API",
         }
         self.api = ApiClient("jaicp", base_url, headers=headers, secrets=[token, path_token],
-                             limiter=limiter_for("jaicp", token, int(requests_per_minute)),
+                             limiter=limiter_for("jaicp", token, per_window(int(requests_per_minute), rate_window),
+                                                 rate_window),
                              read_only_posts=s.READ_ONLY_POSTS, hints=hints, **client_options)
         self.page_size = max(1, int(page_size))
         self.run = run

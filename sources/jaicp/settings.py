@@ -13,6 +13,7 @@ COMMIT_MESSAGES = 50_000  # jaicp_windows joins windows into one load while they
 PAGE_SIZE = 500  # the spec documents no maximum; the notes advise 100-500 until tested
 FALLBACK_PAGE_SIZE = 100  # used (with a run-report note) when the server answers 400 to PAGE_SIZE
 REQUESTS_PER_MINUTE = 600  # undocumented: no rate limit is published; 429s are honoured anyway
+RATE_WINDOW_SECONDS = 60.0  # the budget is spent per window of this length
 STATUS_CHANNELS = ("telegram", "viber", "vk")  # channels whose messages carry a delivery status (seed docs)
 STATUS_CONCURRENCY = 4  # sessions whose messages/by-session pages are read at once
 STATUS_RECHECK_HOURS = 24.0  # sessions with a non-final status are re-read for this long after their last message

@@ -131,8 +131,14 @@ def test_first_load_then_new_messages_then_nothing(jaicp: Any, warehouse: Wareho
     for message in snapshot["messages"]:
         days_of[message["sessionId"]].add(message["timestamp"][:10])
     assert any(len(days) > 1 for days in days_of.values()), "no session crosses a window boundary (midnight)"
+    monkeypatch.setenv("SOURCES__JAICP__COMMIT_MESSAGES", "0")  # one load per day: sessions span two loads
     first = load()
     assert_warehouse_equals(warehouse, snapshot)
+    # each session in a status channel is read once per run, whichever windows its messages fall in
+    in_status_channels = {x["sessionId"] for x in snapshot["sessions"]
+                          if x["channelType"] in ("telegram", "viber", "vk")}
+    assert by_path(server, "/messages/by-session") == len(in_status_channels & set(days_of))
+    monkeypatch.delenv("SOURCES__JAICP__COMMIT_MESSAGES")
     assert not [note for note in first.notes if "reconciliation" in note]
     assert {"sessions", "sessions__labels", "messages", "messages__labels", "messages__session_labels",
             "message_statuses", "clients", "reconciliation", "stats_messages", "stats_sessions",
