@@ -11,7 +11,7 @@ the fast path never changes what lands in the warehouse.
 Timestamps become ``timestamp[us, tz=UTC]`` with the result of :func:`sources._common.timestamps.to_utc` to the
 microsecond: unix seconds (int, float or numeric string, milliseconds above 10^11) go through the same
 double arithmetic as ``datetime.fromtimestamp``; ``YYYY-MM-DD HH:mm:ss`` strings are parsed as UTC; any other
-form falls back to ``to_utc`` value by value.
+form falls back to ``to_utc`` value by value; ``datetime`` objects keep their instant (naive ones are UTC).
 
 ``_dlt_load_id`` and ``_dlt_id`` are added the way dlt's normalizer adds them to dict rows (the current load
 package's id; a random id per row), so arrow and dict rows of one table look the same.
@@ -200,6 +200,8 @@ def timestamp_array(array: pa.Array) -> pa.Array | None:
     """An inferred array of times as ``timestamp[us, UTC]``, as :func:`timestamps`."""
     if array.type == pa.null():
         return pa.nulls(len(array), UTC_MICROS)
+    if pa.types.is_timestamp(array.type):  # datetime objects: aware ones at their instant, naive ones as UTC
+        return array.cast(UTC_MICROS)
     if array.type == pa.string():
         try:
             seconds = pc.cast(array, pa.float64())

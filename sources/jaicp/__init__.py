@@ -37,6 +37,7 @@ from dlt.common.configuration.exceptions import ConfigurationValueError
 from dlt.common.configuration.inject import with_config
 from dlt.sources import DltResource
 
+from sources._common.arrow import ArrowShape
 from sources._common.config import check_base_url, check_start_date, http_options
 from sources._common.run_context import SourceRun, source_run
 from sources._common.timestamps import parse_bound, to_utc
@@ -50,6 +51,7 @@ PENDING = "pending_statuses"  # session id -> [last message epoch s, bot id, cha
 # tables the `sessions` resource also fills (dlt table variants): table -> primary key
 SESSION_SIDE_TABLES = {"message_statuses": "question_id", "reconciliation": ("window_from", "window_to", "day")}
 Window = tuple[datetime, datetime]
+STATUS_SHAPE = ArrowShape({"session_id": "text", "question_id": "text", "status": "text", "timestamp": "timestamp"})
 
 
 def utc_now() -> datetime:
@@ -291,7 +293,7 @@ def sessions_resource(client: JaicpClient, planner: Planner, run: SourceRun, rea
                 if new := fresh(page):
                     yield new
                 if statuses := reader.read(page):
-                    yield dlt.mark.with_table_name(statuses, "message_statuses")
+                    yield dlt.mark.with_table_name(status_rows(statuses), "message_statuses")
             if checks := reconcile(client, run, start, end, per_day):
                 yield dlt.mark.with_table_name(checks, "reconciliation")
             if plan.moves_cursor:
@@ -306,7 +308,7 @@ def sessions_resource(client: JaicpClient, planner: Planner, run: SourceRun, rea
                     if new := fresh(page):
                         yield new
             if statuses := reader.recheck(utc_now()):
-                yield dlt.mark.with_table_name(statuses, "message_statuses")
+                yield dlt.mark.with_table_name(status_rows(statuses), "message_statuses")
         if plan.moves_cursor:
             write_cursor(state, CURSOR, plan.end)
 
@@ -314,6 +316,12 @@ def sessions_resource(client: JaicpClient, planner: Planner, run: SourceRun, rea
         sessions.apply_hints(table_name=table, primary_key=key, write_disposition="merge", create_table_variant=True)
     sessions.apply_hints(columns=_json_columns(s.SESSION_JSON_COLUMNS))
     return sessions
+
+
+def status_rows(rows: list[Record]) -> Any:
+    """Status rows as one Arrow table (dlt then skips their normalize), or the dicts when one does not fit."""
+    table = STATUS_SHAPE.table(rows)
+    return table if table is not None else rows
 
 
 def reconcile(client: JaicpClient, run: SourceRun, start: datetime, end: datetime,
