@@ -44,7 +44,17 @@ from sources._common.timestamps import parse_bound, to_utc
 from sources._common.windows import Backfill, hours, split, write_cursor
 from sources._http import ApiNotFoundError
 from sources.jaicp import settings as s
-from sources.jaicp.client import JaicpClient, Record, day_filter, iso, message_count, midnight, time_range
+from sources.jaicp.client import (
+    MESSAGE_SHAPE,
+    JaicpClient,
+    Record,
+    day_filter,
+    iso,
+    message_count,
+    message_items,
+    midnight,
+    time_range,
+)
 
 CURSOR = "message_time_cursor"  # in the state of the `sessions` resource: the end of the last loaded window
 PENDING = "pending_statuses"  # session id -> [last message epoch s, bot id, channel] while a status may change
@@ -402,10 +412,14 @@ def messages_resource(client: JaicpClient, planner: Planner) -> DltResource:
 
     @dlt.resource(name="messages", primary_key="question_id", write_disposition="merge",
                   columns=_json_columns(s.MESSAGE_JSON_COLUMNS))
-    def messages() -> Iterator[list[Record]]:
+    def messages() -> Iterator[Any]:
         for start, end in planner.plan().windows:
-            yield from client.messages([time_range("MESSAGE_TIME", start, end)])
+            for page in client.messages([time_range("MESSAGE_TIME", start, end)]):
+                yield from message_items(page, "messages")
 
+    for name in MESSAGE_SHAPE.lists:  # the Arrow path's nested tables: children of messages, not its copies
+        messages.apply_hints(table_name=f"messages__{name}", parent_table_name="messages", columns={},
+                             primary_key=(), create_table_variant=True)
     return messages
 
 

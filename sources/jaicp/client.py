@@ -16,6 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import dlt
+
+from sources._common.arrow import ArrowShape
 from sources._common.records import keyed
 from sources._common.run_context import SourceRun
 from sources._common.timestamps import coerce_fields, to_utc
@@ -35,6 +38,7 @@ log = logging.getLogger("warehouse.jaicp")
 
 Record = dict[str, Any]
 Filter = dict[str, Any]
+MESSAGE_SHAPE = ArrowShape(s.MESSAGE_FIELDS)
 
 
 def iso(moment: datetime) -> str:
@@ -155,8 +159,9 @@ class JaicpClient:
                                 params=params, resource=resource)
 
     def messages(self, filters: list[Filter], resource: str = "messages") -> Iterator[list[Record]]:
-        """Pages of ``POST messages/filter`` (client phrase and bot answer, message and session labels)."""
-        yield from self.listing("POST", "messages/filter", "messages", "questionId", _message, body=filters,
+        """Pages of ``POST messages/filter`` (client phrase and bot answer, message and session labels) as the
+        API sends them: :func:`message_items` makes them dlt items."""
+        yield from self.listing("POST", "messages/filter", "messages", "questionId", _as_sent, body=filters,
                                 resource=resource)
 
     def clients(self, filters: list[Filter], resource: str = "clients") -> Iterator[list[Record]]:
@@ -328,6 +333,21 @@ def _session(record: Record) -> Record:
 
 def _message(record: Record) -> Record:
     return coerce_fields(record, s.MESSAGE_TIME_FIELDS)
+
+
+def _as_sent(record: Record) -> Record:
+    return record
+
+
+def message_items(records: list[Record], table: str = "messages") -> list[Any]:
+    """Messages as the API sends them -> the ``table`` Arrow table and one Arrow table per nested table with
+    rows (``{table}__labels``, ``{table}__session_labels``), so dlt skips most of normalize; when a record does
+    not fit the documented shape, the page as shaped dicts, which dlt normalizes as before."""
+    tables = MESSAGE_SHAPE.tables(records)
+    if tables is None:
+        return [[_message(record) for record in records]]
+    nested = [dlt.mark.with_table_name(rows, f"{table}__{name}") for name, rows in tables.nested.items()]
+    return [tables.root, *nested]
 
 
 def _client(record: Record) -> Record:

@@ -51,3 +51,21 @@ CLIENT_TIME_FIELDS = ("joinDate", "lastVisitDate", "blockDate")
 # Free-form objects (the bot's own keys) are kept as JSON columns rather than flattened into one column per key.
 SESSION_JSON_COLUMNS = ("response_data", "custom_fields", "session_data")
 MESSAGE_JSON_COLUMNS = ("request_data", "data", "response_data", "utterances_json")
+
+# The documented ExtendedMessage (messages/filter) as the Arrow path reads it (sources/_common/arrow.py): a page
+# whose records all fit goes to dlt as Arrow tables; any other page as dicts. Keep it in step with
+# schemas/import/jaicp.schema.yaml (messages, messages__labels, messages__session_labels).
+LABEL_FIELDS = {"id": "bigint", "name": "text", "priority": "bigint"}
+MESSAGE_FIELDS = {
+    "questionId": "text", "sessionId": "text", "projectShortName": "text", "channelType": "text", "botId": "text",
+    "client": {"id": "text", "firstName": "text", "lastName": "text", "username": "text"},
+    "sessionStartTime": "timestamp", "timestamp": "timestamp", "isLivechat": "bool", "question": "text",
+    "textAnswer": "text", "event": "text",
+    "operatorInfo": {"id": "text", "firstName": "text", "lastName": "text", "photoUrl": "text", "channelType": "text"},
+    "nlpInfo": {"nlpState": "text", "nlpClass": "text", "fromState": "text", "pattern": "text",
+                "effectivePattern": "text", "confidence": "double", "rule": "text", "ruleType": "text"},
+    "pageName": "text", "previousPageName": "text", "callTaskId": "bigint", "isCallIncoming": "bool",
+    "requestData": "json", "data": "json", "responseData": "json", "utterancesJson": "json", "exception": "text",
+    "processingTime": "bigint", "cleaned": "bool", "comment": "text",
+    "labels": [{**LABEL_FIELDS, "group": LABEL_FIELDS}], "sessionLabels": [LABEL_FIELDS],
+}

@@ -87,3 +87,24 @@ def test_helpcrunch_messages_fall_back_to_shaped_dicts() -> None:
 def test_conpeek_shapes_declare_every_documented_time_field_as_timestamp() -> None:
     for fields in conpeek_settings.RECORD_FIELDS.values():
         assert {name for name, kind in fields.items() if kind == "timestamp"} <= set(conpeek_settings.TIME_FIELDS)
+
+
+def test_iso_times_equal_to_utc_without_the_value_by_value_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sources._common.arrow as arrow
+
+    monkeypatch.setattr(arrow, "_one_by_one", lambda values: pytest.fail("ISO times took the slow path"))
+    rng = random.Random(11)
+    values = []
+    for _ in range(3000):
+        moment = datetime.fromtimestamp(rng.randint(-2_000_000_000, 4_000_000_000), UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        values.append(moment + rng.choice(["Z", f".{rng.randint(0, 999):03d}Z", f".{rng.randint(0, 999999):06d}Z",
+                                           f".{rng.randint(0, 99):02d}+03:00", "-05:30"]))
+    same_as_to_utc([*values, None])
+
+
+def test_json_fields_are_dlt_json_text_and_other_values_do_not_fit() -> None:
+    shape = ArrowShape({"id": "bigint", "data": "json"})
+    table = shape.table([{"id": 1, "data": {"b": [1, 2.5], "a": "ü"}}, {"id": 2, "data": None}, {"id": 3}], "1")
+    assert table.column("data").to_pylist() == ['{"b":[1,2.5],"a":"ü"}', None, None]
+    assert shape.table([{"id": 1, "data": "text"}], "1") is None
+    assert shape.table([{"id": 1, "data": 2**70}], "1") is None
