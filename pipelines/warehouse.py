@@ -9,6 +9,7 @@ a copy for BI tools applies to the DuckDB file only: other destinations are serv
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -32,6 +33,9 @@ IMPORT_SCHEMAS = PROJECT_ROOT / "schemas" / "import"
 DEFAULT_WORKING_PATH = "warehouse/work.duckdb"
 DEFAULT_PUBLISH_PATH = "warehouse/warehouse.duckdb"
 DEFAULT_DESTINATION = "duckdb"
+# Large INSERTs into DuckDB need less memory when they may reorder rows (measured: the load step's peak RSS at
+# 1,000,000 HelpCrunch messages 526 -> 439 MiB); rows of a warehouse table have no order that means anything.
+DUCKDB_GLOBAL_CONFIG = {"preserve_insertion_order": False}
 # The published file opens in DuckDB 1.0 and later (the versions BI drivers ship): see docs/bi.md.
 STORAGE_VERSION = "v1.0.0"
 PIPELINE_PREFIX = "conversation_warehouse_"
@@ -73,6 +77,7 @@ def pipeline_for(source: str, paths: WarehousePaths) -> dlt.Pipeline:
     paths.working.parent.mkdir(parents=True, exist_ok=True)
     if paths.is_duckdb_file:
         create_working_file(paths.working)
+        default_duckdb_settings()
         destination: Any = dlt.destinations.duckdb(credentials=str(paths.working))
     else:
         destination = paths.destination
@@ -82,6 +87,13 @@ def pipeline_for(source: str, paths: WarehousePaths) -> dlt.Pipeline:
         dataset_name=source,
         import_schema_path=str(IMPORT_SCHEMAS),
     )
+
+
+def default_duckdb_settings() -> None:
+    """DuckDB settings of the load's connections (:data:`DUCKDB_GLOBAL_CONFIG`) unless the user configured
+    ``DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG`` (then theirs, as dlt reads it, and nothing of ours)."""
+    if dlt.config.get("destination.duckdb.credentials.global_config") is None:
+        os.environ["DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG"] = json.dumps(DUCKDB_GLOBAL_CONFIG)
 
 
 def loader_file_format(pipeline: dlt.Pipeline) -> str | None:
