@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import warehouse
 from pipelines.warehouse import WarehousePaths, pipeline_for
 
 SETTING = "DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG"
@@ -15,6 +16,7 @@ def load_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[bool
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(tmp_path / "work.duckdb"))
     monkeypatch.setenv("WAREHOUSE__PUBLISH_PATH", str(tmp_path / "published.duckdb"))
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setattr(warehouse, "IMPORT_SCHEMAS", tmp_path / "import")  # dlt writes the probe's schema there
     pipeline = pipeline_for("settings_probe", WarehousePaths.resolve())
     pipeline.run([{"id": 1}], table_name="probe")
     with pipeline.sql_client() as client:
