@@ -22,11 +22,10 @@ from typing import Any
 import dlt
 import duckdb
 
-from pipelines import dlt_nested_metrics, dlt_speedups
+from pipelines import dlt_speedups
 from pipelines.errors import UserError
 
 dlt_speedups.install()
-dlt_nested_metrics.install()  # before any source writes a nested table at extract
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 IMPORT_SCHEMAS = PROJECT_ROOT / "schemas" / "import"

@@ -37,6 +37,7 @@ from dlt.common.configuration.exceptions import ConfigurationValueError
 from dlt.common.configuration.inject import with_config
 from dlt.sources import DltResource
 
+from sources._common import dlt_nested_metrics
 from sources._common.arrow import ArrowShape
 from sources._common.config import check_base_url, check_start_date, http_options
 from sources._common.run_context import SourceRun, source_run
@@ -61,6 +62,7 @@ PENDING = "pending_statuses"  # session id -> [last message epoch s, bot id, cha
 # tables the `sessions` resource also fills (dlt table variants): table -> primary key
 SESSION_SIDE_TABLES = {"message_statuses": "question_id", "reconciliation": ("window_from", "window_to", "day")}
 Window = tuple[datetime, datetime]
+dlt_nested_metrics.install()  # messages' Arrow path writes nested tables at extract
 STATUS_SHAPE = ArrowShape({"session_id": "text", "question_id": "text", "status": "text", "timestamp": "timestamp"})
 
 

@@ -1,4 +1,5 @@
-"""Lets a resource write a nested table at extract (the Arrow path of ``jaicp.messages``): a guarded dlt 1.31 patch.
+"""Lets a resource write a nested table at extract (the Arrow path of ``jaicp.messages``): a guarded dlt 1.31 patch
+(``sources.jaicp`` installs it on import).
 
 dlt's extract step sums its file metrics per resource with ``schema.get_table(table)["resource"]``
 (dlt/extract/extract.py, ``Extract._compute_metrics``). Only root tables carry ``resource``, and dlt refuses it on
