@@ -81,6 +81,7 @@ def jaicp_source(
     lookback_hours: float = s.LOOKBACK_HOURS,
     settle_minutes: float = s.SETTLE_MINUTES,
     window_hours: float = s.WINDOW_HOURS,
+    listing_messages: int = s.LISTING_MESSAGES,
     page_size: int = s.PAGE_SIZE,
     requests_per_minute: int = s.REQUESTS_PER_MINUTE,
     rate_window_seconds: float = s.RATE_WINDOW_SECONDS,
@@ -107,6 +108,8 @@ def jaicp_source(
         lookback_hours: how far before the cursor each incremental run re-reads.
         settle_minutes: windows end this long before now.
         window_hours: the listing window (24: UTC days).
+        listing_messages: consecutive windows are listed together while the statistics count at most this many
+            messages in them (fewer half-filled last pages); ``0``: one listing per window.
         page_size: ``size`` of every paged request.
         requests_per_minute: the token's request budget, shared by every resource and thread.
         rate_window_seconds: the window the budget is counted in (spent per window).
@@ -126,11 +129,11 @@ def jaicp_source(
     client = _client(token, base_url, api_version, project_short_name, start_date, requests_per_minute,
                      rate_window_seconds, page_size, run)
     _check_numbers(lookback_hours=lookback_hours, settle_minutes=settle_minutes, window_hours=window_hours,
-                   page_size=page_size, status_concurrency=status_concurrency,
+                   listing_messages=listing_messages, page_size=page_size, status_concurrency=status_concurrency,
                    status_recheck_hours=status_recheck_hours, session_rescan_days=session_rescan_days)
     planner = Planner(client, Backfill.from_args(backfill_from, backfill_to), window_from, window_to, start_date,
                       hours(lookback_hours), timedelta(minutes=float(settle_minutes)), hours(window_hours),
-                      bool(final_window))
+                      bool(final_window), int(listing_messages))
     channels = s.STATUS_CHANNELS if status_channels is None else status_channels
     reader = StatusReader(client, run, channels, int(status_concurrency), hours(status_recheck_hours))
     if run_id:  # the windows of one run share what they read: messages/by-session answers with all messages
@@ -172,10 +175,11 @@ class Planner:
 
     def __init__(self, client: JaicpClient, backfill: Backfill | None, window_from: str | None,
                  window_to: str | None, start_date: str, lookback: timedelta, settle: timedelta, window: timedelta,
-                 final: bool) -> None:
+                 final: bool, listing_messages: int = 0) -> None:
         self.client, self.backfill, self.window_from, self.window_to = client, backfill, window_from, window_to
         self.start_date, self.lookback, self.settle, self.window, self.final = (start_date, lookback, settle,
                                                                                 window, final)
+        self.listing_messages = listing_messages
         self._plan: Plan | None = None
         self._lock = threading.Lock()
 
@@ -188,7 +192,7 @@ class Planner:
 
     def build(self, sessions_state: dict[str, Any]) -> Plan:
         start, end, moves = self.range(sessions_state)
-        return make_plan(self.client, start, end, self.window, moves, self.final)
+        return make_plan(self.client, start, end, self.window, moves, self.final, self.listing_messages)
 
     def range(self, sessions_state: dict[str, Any]) -> tuple[datetime, datetime, bool]:
         """``[start, end)`` and whether the cursor moves: an explicit window, a backfill, or the increment."""
@@ -206,8 +210,9 @@ class Planner:
 
 
 def make_plan(client: JaicpClient, start: datetime, end: datetime, window: timedelta, moves: bool,
-              final: bool) -> Plan:
-    """Ask the statistics which days of ``[start, end)`` have messages or sessions; keep their windows."""
+              final: bool, listing_messages: int = 0) -> Plan:
+    """Ask the statistics which days of ``[start, end)`` have messages or sessions; keep their windows, joined
+    while they hold at most ``listing_messages`` messages (and span at most 31 days)."""
     if end <= start:
         return Plan(start, end, [], [], moves_cursor=moves, final=final)
     days = _days(start, end)
@@ -220,6 +225,7 @@ def make_plan(client: JaicpClient, start: datetime, end: datetime, window: timed
                                               "stats_sessions"))
     active = {day for day in days if messages.get(day) or sessions.get(day)}
     windows = [w for w in split(start, end, window) if active.intersection(_days(*w))]
+    windows = join_windows(windows, messages, listing_messages, timedelta(days=s.LONGEST_LISTING_DAYS))
     first = min(active) if active else None
     return Plan(start, end, windows, [d for d in days if first and d >= first], messages, sessions, moves, final)
 
@@ -253,17 +259,25 @@ def jaicp_windows(pipeline: Any = None, backfill_from: str | None = None, backfi
     plan = make_plan(client, start, end, planner.window, True, True)
     if not plan.windows:
         return [{"final_window": True}] if end <= start else [_window(start, end, True, run_id)]
-    loads: list[Window] = []
-    in_load = 0.0
-    for window in plan.windows:
-        messages = _estimate(plan.messages_per_day, *window)
-        if loads and in_load + messages <= int(commit_messages):
-            loads[-1], in_load = (loads[-1][0], window[1]), in_load + messages
-        else:
-            loads.append(window)
-            in_load = messages
+    loads = join_windows(plan.windows, plan.messages_per_day, int(commit_messages))
     loads[-1] = (loads[-1][0], end)  # the last load runs to the end: the cursor reaches it
     return [_window(a, b, i == len(loads) - 1, run_id) for i, (a, b) in enumerate(loads)]
+
+
+def join_windows(windows: list[Window], per_day: dict[date, float], limit: int,
+                 longest: timedelta | None = None) -> list[Window]:
+    """Consecutive windows joined while the statistics count at most ``limit`` messages in each joined one
+    (and, if given, it spans at most ``longest``)."""
+    joined: list[Window] = []
+    count = 0.0
+    for window in windows:
+        messages = _estimate(per_day, *window)
+        if joined and count + messages <= limit and (longest is None or window[1] - joined[-1][0] <= longest):
+            joined[-1], count = (joined[-1][0], window[1]), count + messages
+        else:
+            joined.append(window)
+            count = messages
+    return joined
 
 
 def _estimate(per_day: dict[date, float], start: datetime, end: datetime) -> float:
@@ -310,7 +324,8 @@ def sessions_resource(client: JaicpClient, planner: Planner, run: SourceRun, rea
                 yield dlt.mark.with_table_name(checks, "reconciliation")
             if plan.moves_cursor:
                 write_cursor(state, CURSOR, end)
-        for start, end in _spans(plan.windows, timedelta(days=31)):  # empty sessions match no MESSAGE_TIME
+        # sessions without messages match no MESSAGE_TIME filter
+        for start, end in _spans(plan.windows, timedelta(days=s.LONGEST_LISTING_DAYS)):
             for page in client.sessions([time_range("SESSION_START_TIME", start, end), message_count(0, 0)]):
                 if new := fresh(page):
                     yield new

@@ -357,3 +357,22 @@ def test_window_by_window_loads_commit_each_window(jaicp: Any, warehouse: Wareho
 def _state(data_dir: Path) -> dict[str, Any]:
     path = data_dir / "pipelines" / "conversation_warehouse_jaicp" / "state.json"
     return json.loads(path.read_text())["sources"]["jaicp"]["resources"]
+
+
+def test_quiet_days_are_listed_together(jaicp: Any, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bot with few messages a day: one paged listing per resource for up to 31 days, not one per day."""
+    server, _ = jaicp()
+    snapshot = server.api.snapshot()
+    days = {m["timestamp"][:10] for m in snapshot["messages"]}
+    assert len(days) > 10 and len(snapshot["messages"]) < 5_000
+    load()
+    pages = -(-len(snapshot["messages"]) // 500)  # the default page size
+    assert by_path(server, "/messages/filter") <= 2 * pages  # one listing (30 days): its pages, once re-asked
+    assert_warehouse_equals(warehouse, snapshot)
+
+    monkeypatch.setenv("SOURCES__JAICP__LISTING_MESSAGES", "0")  # one listing per day
+    server.clear_log()
+    last = utc(max(m["timestamp"] for m in snapshot["messages"]))
+    load(min(days), (last + timedelta(days=1)).date().isoformat())  # a backfill over the same days
+    assert by_path(server, "/messages/filter") >= len(days)
+    assert_warehouse_equals(warehouse, snapshot)
