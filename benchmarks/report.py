@@ -50,9 +50,12 @@ NOTES = [
     "keeps the blocks of the table it writes in its buffer pool (by default up to 80 % of RAM) until the load's "
     "transaction ends. The pipeline lets DuckDB reorder rows while it inserts (`preserve_insertion_order` off: "
     "the load step's peak at a million HelpCrunch messages went from 526 to 439 MiB); "
-    "`DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG='{\"memory_limit\": \"128MB\"}'` caps it further (see the "
-    "appendix where measured); the pipeline does not set a cap itself, since a cap too small for a user's data "
-    "fails the load.",
+    "`DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG='{\"memory_limit\": \"128MB\"}'` caps it further (an "
+    "earlier run: HelpCrunch's load step 301 MiB at 100,000 and 412 MiB at 1,000,000 messages, 1.37 ×; 64 MB "
+    "made loads fail); the pipeline does not set a cap itself, since a cap too small for a user's data fails "
+    "the load. Fewer glibc malloc arenas (`MALLOC_ARENA_MAX=2`) took 25 MiB off the extract step at a million "
+    "HelpCrunch messages, and one DuckDB thread 18 MiB off the load step: too little to change a verdict, so "
+    "neither is set.",
     "Requests: a full load asks exactly the pages at the maximum page size (HelpCrunch: each chat's messages "
     "paged to their total; Conpeek: one closing empty page per listing, asked again before it is believed; "
     "JAICP: one more partly filled page per daily window, and its statistics per window). An incremental run "
