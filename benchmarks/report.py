@@ -20,9 +20,11 @@ NO_CHANGE_NOTES = {
                "holds only when that second has fewer records than a page: the emulator caps late writes at its "
                "'now', so the 1 % change of a million messages wrote more than 100 records into one second, and "
                "the run re-read its 2-hour lookback instead (at 100,000 it did not: one request per listing).",
-    "jaicp": "The JAICP source lists every UTC day of its range as its own window, re-lists the sessions of the "
-             "last 3 days for label changes, checks each window against the statistics endpoint and re-reads the "
-             "statuses of sessions whose delivery status may still change (for 24 h) (its reliability design).",
+    "jaicp": "What JAICP's idle run asks beyond one request per listing is its reliability design: sessions "
+             "6 = the run's window, sessions without messages, and the last 3 days re-listed for label edits; "
+             "message_statuses = the sessions whose delivery status may still change, re-read for 24 h; "
+             "stats_messages and stats_sessions 2 = the activity probe, once by the runner to plan its loads and "
+             "once by the load; experiments 2 = the list and its session counts (two endpoints).",
 }
 NOTES = [
     "Why the pipeline stays below DuckDB's `read_json`: read_json reads files already on disk into one table "
