@@ -21,7 +21,7 @@ NO_CHANGE_NOTES = {
                "'now', so the 1 % change of a million messages wrote more than 100 records into one second, and "
                "the run re-read its 2-hour lookback instead (at 100,000 it did not: one request per listing).",
     "jaicp": "What JAICP's idle run asks beyond one request per listing is its reliability design: sessions "
-             "6 = the run's window, sessions without messages, and the last 3 days re-listed for label edits; "
+             "(6): the run's windows, the sessions without messages, and the last 3 days re-listed for label edits; "
              "message_statuses = the sessions whose delivery status may still change, re-read for 24 h; "
              "stats_messages and stats_sessions 2 = the activity probe, once by the runner to plan its loads and "
              "once by the load; experiments 2 = the list and its session counts (two endpoints).",
