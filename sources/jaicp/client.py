@@ -161,7 +161,7 @@ class JaicpClient:
     def messages(self, filters: list[Filter], resource: str = "messages") -> Iterator[list[Record]]:
         """Pages of ``POST messages/filter`` (client phrase and bot answer, message and session labels) as the
         API sends them: :func:`message_items` makes them dlt items."""
-        yield from self.listing("POST", "messages/filter", "messages", "questionId", _as_sent, body=filters,
+        yield from self.listing("POST", "messages/filter", "messages", "questionId", None, body=filters,
                                 resource=resource)
 
     def clients(self, filters: list[Filter], resource: str = "clients") -> Iterator[list[Record]]:
@@ -177,10 +177,10 @@ class JaicpClient:
         yield from self.listing("GET", "messages/by-session", "messages", "questionId", _message, params=params,
                                 resource=resource)
 
-    def listing(self, method: str, path: str, items_key: str, key: str, shape: Callable[[Record], Record], *,
+    def listing(self, method: str, path: str, items_key: str, key: str, shape: Callable[[Record], Record] | None, *,
                 body: list[Filter] | None = None, params: dict[str, Any] | None = None, resource: str,
                 identity: Callable[[Record], Any] | None = None) -> Iterator[list[Record]]:
-        """Every record of a paged listing, each once, in pages.
+        """Every record of a paged listing, each once, in pages (``shape`` applied to each, if given).
 
         A record without ``key`` is counted in the run report and dropped (it could not be merged). The API
         documents no sort order, so a listing read while the data changes may skip or repeat records between
@@ -205,7 +205,7 @@ class JaicpClient:
                     for record in kept:
                         if (known := identity(record)) not in seen:
                             seen.add(known)
-                            fresh.append(shape(record))
+                            fresh.append(shape(record) if shape else record)
                     if fresh:
                         yield fresh
             except _PageSizeRejected:
@@ -333,10 +333,6 @@ def _session(record: Record) -> Record:
 
 def _message(record: Record) -> Record:
     return coerce_fields(record, s.MESSAGE_TIME_FIELDS)
-
-
-def _as_sent(record: Record) -> Record:
-    return record
 
 
 def message_items(records: list[Record], table: str = "messages") -> list[Any]:
