@@ -109,8 +109,8 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[str]]:
             raise KeyboardInterrupt
         received.append(signal.Signals(signum).name)
         stop.set()
-        log.warning("%s received: stopping at the next request; committed windows stay (again to stop at once)",
-                    received[0])
+        log.debug("%s received: stopping at the next request; committed windows stay (again to stop at once)",
+                  received[0])
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -381,5 +381,6 @@ def test_quiet_days_are_listed_together(jaicp: Any, warehouse: Warehouse, monkey
     second = load(min(days), (last + timedelta(days=1)).date().isoformat())  # a backfill over the same days
     assert second.windows >= 5
     assert by_path(server, "/messages/filter") >= second.windows
-    assert len(server.requests()) <= 10 * second.windows + 10  # each window within about its budget
+    # each window within about its budget, plus the run's statistics and the final window's catalogues
+    assert len(server.requests()) <= 10 * second.windows + 15
     assert_warehouse_equals(warehouse, snapshot)
