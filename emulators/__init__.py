@@ -5,13 +5,21 @@ Written from the API documentation in ``shared/apis`` and the seeds, never from 
 made twice to go unnoticed. ``make demo`` and the tests both start them; see ``python -m emulators --help``.
 """
 
+from emulators._limits import ServerOptions, credential_label
 from emulators._server import EmulatedApi, EmulatorServer, Request, Response, Router, serve
 
 EMULATOR_NAMES = ("helpcrunch", "conpeek", "jaicp")
 
 
 def create_api(name: str, **options: object) -> EmulatedApi:
-    """Build the emulated API ``name`` (one of :data:`EMULATOR_NAMES`) with its generator ``options``."""
+    """Build the emulated API ``name`` (one of :data:`EMULATOR_NAMES`) with its generator ``options``.
+
+    Server switches among ``options`` (``latency``, ``concurrency_limit``, ... see :class:`ServerOptions`)
+    are kept on the API as ``server_options``; an :class:`EmulatorServer` hosting it starts from them, so
+    a test or benchmark that only passes ``create_api`` options can set them too.
+    """
+    server_options = {k: options.pop(k) for k in ServerOptions.names() if k in options}
+    ServerOptions().updated(server_options)  # fail here, not when a server starts
     if name == "helpcrunch":
         from emulators.helpcrunch import create_api as factory
     elif name == "conpeek":
@@ -20,7 +28,10 @@ def create_api(name: str, **options: object) -> EmulatedApi:
         from emulators.jaicp import create_api as factory
     else:
         raise ValueError(f"unknown emulator {name!r}; choose from {', '.join(EMULATOR_NAMES)}")
-    return factory(**options)
+    api = factory(**options)
+    api.server_options = server_options
+    return api
 
 
-__all__ = ["EMULATOR_NAMES", "EmulatedApi", "EmulatorServer", "Request", "Response", "Router", "create_api", "serve"]
+__all__ = ["EMULATOR_NAMES", "EmulatedApi", "EmulatorServer", "Request", "Response", "Router", "ServerOptions",
+           "create_api", "credential_label", "serve"]
