@@ -62,6 +62,7 @@ from emulators._limits import ServerOptions, SlidingWindowLimiter, Traffic, cred
 
 ADMIN_PREFIX = "/__emulator"
 OVERLOAD_RETRY_AFTER = 1.0  # seconds: a slot frees up as soon as one answer is sent
+STOP_POLL_SECONDS = 0.05  # how soon stop() returns (the standard library's 0.5 s adds up over many tests)
 
 __all__ = ["ADMIN_PREFIX", "FAULT_KINDS", "EmulatedApi", "EmulatorServer", "FaultPlan", "FaultRule", "Request",
            "Response", "Route", "Router", "ServerOptions", "SlidingWindowLimiter", "Traffic", "credential_label",
@@ -121,8 +122,8 @@ class EmulatorServer:
         return self.options.send_retry_after
 
     def start(self) -> EmulatorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"emulator-{self.api.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(STOP_POLL_SECONDS,),
+                                        name=f"emulator-{self.api.name}", daemon=True)
         self._thread.start()
         return self
 
