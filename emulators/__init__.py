@@ -2,7 +2,12 @@
 
 Written from the API documentation in ``shared/apis`` and the seeds, never from the client code in
 ``sources/`` (a test enforces that no module here imports it), so that a misreading of the docs must be
-made twice to go unnoticed. ``make demo`` and the tests both start them; see ``python -m emulators --help``.
+made twice to go unnoticed. ``make demo`` and the tests both start them; ``make emulators`` serves them on
+ports 8801-8803 and prints the ``export`` lines that point the pipeline at them (``python -m emulators --help``).
+
+Where the docs leave a behaviour open, or a real network adds one (latency, hidden limits), the emulators
+have switches: the server's in :mod:`emulators._server` (shared), each API's in its package docstring.
+All are ``create_api`` options and keys of ``POST /__emulator/config``.
 """
 
 from emulators._limits import ServerOptions, credential_label
