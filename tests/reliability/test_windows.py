@@ -106,7 +106,7 @@ def test_a_killed_first_load_keeps_its_windows_and_repeats_at_most_one(
         process = start_job(kit)
         share = {"early": 0.1, "50%": 0.5, "70%": 0.7, "load": 0.4}[point]
 
-        def reached() -> bool:
+        def reached(point: str = point, share: float = share) -> bool:
             enough = len(server.requests()) >= max(1, round(share * clean.requests))
             if point != "load":
                 return enough
@@ -135,7 +135,7 @@ def test_a_killed_first_load_keeps_its_windows_and_repeats_at_most_one(
 def test_a_stop_signal_commits_the_complete_windows_and_says_so_in_one_line(
         kit: Kit, signum: int, code: int, start: Start, warehouse: Warehouse,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    server, clean = windowed(kit, start, monkeypatch, warehouse)
+    server, _ = windowed(kit, start, monkeypatch, warehouse)
     process = start_job(kit)
     assert wait_for(lambda: loaded_windows(warehouse, kit) >= 2, process), "the run ended before two windows"
     process.send_signal(signum)
