@@ -16,6 +16,7 @@ from pipelines.errors import UserError, one_line
 from pipelines.registry import SOURCES, SourceSpec
 from pipelines.report import ResourceReport, RunReport, SourceReport, schema_changes
 from pipelines.warehouse import WarehousePaths, loader_file_format, pipeline_for, publish, run_lock
+from pipelines.warehouse_settings import check as check_warehouse_settings
 from sources._common.run_context import SourceRun, reset_source_run
 from sources._common.windows import Backfill
 
@@ -53,6 +54,7 @@ def select_sources(names: Iterable[str]) -> tuple[list[SourceSpec], list[str]]:
 
 def run(request: RunRequest) -> RunReport:
     """Run the job under the warehouse lock and return its report (``report.ok`` is the exit status)."""
+    check_warehouse_settings()  # WAREHOUSE__TIMEZONE, WAREHOUSE__PII: a bad value fails before anything loads
     if request.backfill_from or request.backfill_to:
         try:
             Backfill.from_args(request.backfill_from, request.backfill_to)
