@@ -9,6 +9,8 @@ from typing import Any
 
 import dlt
 
+from pipelines.pii import apply_pii
+
 
 @dataclass(frozen=True)
 class SourceSpec:
@@ -35,7 +37,7 @@ class SourceSpec:
     def build(self, **kwargs: Any) -> Any:
         module, function = self.factory.split(":")
         factory: Callable[..., Any] = getattr(importlib.import_module(module), function)
-        return factory(**kwargs)
+        return apply_pii(factory(**kwargs))  # WAREHOUSE__PII: masks personal data on its way to dlt
 
 
     def builds(self, pipeline: dlt.Pipeline, **kwargs: Any) -> Iterator[Any]:
