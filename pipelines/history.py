@@ -40,8 +40,8 @@ CREATE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     observed_at TIMESTAMP WITH TIME ZONE NOT NULL
 )"""
 
-# valid_from: the API's own time of the change when it has one (closed_at), the start of a conversation that is
-# new since the previous update, else the time of the load that saw the change.
+# valid_from: the API's own time of the change when it has one (closed_at), the start of a conversation that
+# first appears after the first update, else the time of the load that saw the change.
 CHANGES_SQL = f"""CREATE TEMPORARY TABLE {CHANGES} AS
 WITH snapshot AS (
 {{snapshot}}
@@ -61,7 +61,7 @@ SELECT
     s.rating,
     s.handed_over,
     CASE
-        WHEN v.version IS NULL AND u.at IS NOT NULL AND s.started_at > u.at AND s.started_at <= s.observed_at
+        WHEN v.version IS NULL AND u.at IS NOT NULL AND s.started_at <= s.observed_at
             THEN s.started_at
         WHEN v.version IS NOT NULL AND s.closed_at IS NOT NULL AND v.status_raw IS DISTINCT FROM s.status_raw
              AND s.closed_at > v.valid_from AND s.closed_at <= s.observed_at

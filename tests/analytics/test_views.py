@@ -127,7 +127,7 @@ def test_local_days_and_hours_follow_the_warehouse_time_zone(database: Path, mon
         database, "SELECT day, source, opened_conversations, closed_conversations, open_conversations "
                   "FROM analytics.daily_backlog"))
     assert backlog[D1, "helpcrunch"] == [2, 1, 1] and backlog[D2, "helpcrunch"] == [2, 1, 2]
-    assert rows(database, "SELECT timezone, pii FROM analytics.settings") == [("Europe/Warsaw", "mask")]
+    assert rows(database, "SELECT timezone, pii FROM analytics.settings") == [("Europe/Warsaw", "keep")]
     # whatever the reading session's own zone
     assert rows(database, "SELECT day FROM analytics.conversations WHERE conversation_id = '4'",
                 TimeZone="America/New_York") == [(D2,)]
