@@ -34,6 +34,7 @@ KEPT = [  # look-alikes: nothing to mask
     "on 01.05.2024 at 10:00", "dates 2024-05-01 – 2024-05-14", "1.5.2024 i 10.05.24 i 2024/05/01",
     "Мы работаем ежедневно с 9:00 до 21:00.", "id 7d2c4e0f-9a8b-4c3d-b2e1-f0a9b8c7d6e5", "fb 104857263519284",
     "ts 1714557600", "ms 1714557600123", "IBAN PL61 1090 1014 0000 0712 1981 2874", "NIP 526-104-08-28",
+    "PESEL 44051401359",
     "invoice FV/2024/05/000123", "tracking 00340434292135100186", "card ending 1111", "4111 1111 1111 1112",
     "Escalate to billing @Frodo 🔥", "user@localhost", "https://help.example.com/article/12-jak-zmienic-haslo",
     "[Nagranie 0:42] proszę o oddzwonienie", "Czy pokój jest dostępny w weekend 12–14?", "version 1.31.0",
@@ -55,6 +56,7 @@ def test_the_generated_texts_of_the_emulators_keep_all_but_their_one_phone_numbe
             for t in ts), *texts.PRIVATE_TEXTS, *texts.TECH_TEXTS, *texts.KB_TEXTS, *texts.EMAIL_TEXTS,
             *texts.ATTACHMENT_TEXTS, *(n for n in texts.CUSTOMER_NOTES if n), *vocab.TEXTS, *vocab.SUBJECTS,
             *(p.question for p in PHRASES), *(p.answer for p in PHRASES)]
+    assert len(set(pool)) >= 170
     changed = {text: mask_text(text) for text in pool if mask_text(text) != text}
     assert changed == {"Proszę o kontakt pod numerem 600 700 800.": "Proszę o kontakt pod numerem [phone]."}
 
@@ -84,3 +86,15 @@ def test_contact_hash_is_keyed_and_one_per_contact() -> None:
     assert contact_hash("jan@wp.pl", key) != contact_hash("jana@wp.pl", key)
     assert contact_hash(79123456789, key).startswith("pii:") and len(contact_hash("x", key)) == 24
     assert normalize_contact(" web-0a1b2c ") == "web-0a1b2c"  # not a phone: kept as it is
+
+
+def test_the_rules_are_documented() -> None:
+    from pipelines.pii.rules import RULES
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "pii.md").read_text()
+    for source, tables in RULES.items():
+        for table, columns in tables.items():
+            assert f"`{source}.{table}`" in page, table
+            row = next(line for line in page.splitlines() if line.startswith("|") and f"`{source}.{table}`" in line)
+            assert all(f"`{column}`" in row for column in columns), (table, columns)
