@@ -5,8 +5,8 @@ median human first response, CSAT share, handoff rate, open backlog), then a tab
 week, then per source the daily charts of the last ``--days`` days, and the definitions of every figure. It
 reads the ``analytics`` views of the published warehouse (or the DuckDB file ``--warehouse`` names, or another
 configured destination through its SQL client); days are the views' local days (``WAREHOUSE__TIMEZONE`` at the
-last refresh, ``analytics.settings``). Charts are inline SVG drawn here: the page needs no server, no network
-and no script library, and opens from disk in any browser.
+last refresh, ``analytics.settings``). Charts are inline SVG (pipelines/html_charts.py): the page needs no
+server, no network and no script library, and opens from disk in any browser.
 
 A day's median or rate is drawn only when at least :data:`MIN_CONVERSATIONS` conversations stand behind it
 (conversations for a median first response, conversations a bot took part in for the handoff rate, rated
@@ -17,7 +17,6 @@ Counts (bars) are always drawn.
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import duckdb
 
 from pipelines.definitions import tile_definitions
 from pipelines.errors import UserError
+from pipelines.html_charts import PALETTE, bars, chart, colors, day_range, lines, minutes, sum_series
 from pipelines.warehouse import WarehousePaths, pipeline_for
 
 TITLES = {"helpcrunch": "HelpCrunch", "jaicp": "JAICP", "conpeek": "Conpeek"}
@@ -37,7 +37,6 @@ DAYS = 30  # the charts' period: the last DAYS days up to the last day with data
 WEEK = 7  # the tiles compare the last WEEK days with data against the WEEK days before
 MIN_CONVERSATIONS = 5  # a day's median or rate is drawn only with at least this many conversations behind it
 MAX_SERIES = 6  # channels drawn one by one; the rest are summed as "other"
-PALETTE = ("#3366cc", "#dc8a1f", "#2a9d5c", "#a64ca6", "#d64545", "#1f9fb4", "#8c8c8c")
 RATING_COLORS = {"great": "#2a9d5c", "average": "#e3b23c", "poor": "#d64545"}
 RATED = "rating IN ('great', 'average', 'poor')"
 BOT = "(bot_message_count > 0 OR handed_over_to_human)"
@@ -96,7 +95,6 @@ AGENTS_SQL = f"""
     GROUP BY c.source, c.agent_id, a.agent_name
     ORDER BY conversations DESC, c.source, c.agent_id
 """
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 220, 52, 12, 14, 34
 Fetch = Callable[[str], list[dict[str, Any]]]
 
 
@@ -244,7 +242,7 @@ def render(report: Report) -> str:
     backlog: dict[str, dict[date, int]] = defaultdict(dict)
     for row in report.backlog:
         backlog[row["source"]][row["day"]] = row["open_conversations"]
-    days = _day_range(report.last_day - timedelta(days=report.days - 1), report.last_day) if report.last_day else []
+    days = day_range(report.last_day - timedelta(days=report.days - 1), report.last_day) if report.last_day else []
     sections = []
     for source in sorted(by_source.values(), key=lambda s: s.name):
         source.days = days
@@ -335,40 +333,40 @@ def _source_section(source: SourceKpis, backlog: dict[date, int]) -> str:
     shown, rest = channels[:MAX_SERIES], channels[MAX_SERIES:]
     conversations = source.series("conversations", channels)
     if rest:
-        conversations = {c: conversations[c] for c in shown} | {"other": _sum([conversations[c] for c in rest])}
-    charts = [_chart("Conversations per day, by channel", _bars(source.days, conversations, _colors(conversations)))]
+        conversations = {c: conversations[c] for c in shown} | {"other": sum_series([conversations[c] for c in rest])}
+    charts = [chart("Conversations per day, by channel", bars(source.days, conversations, colors(conversations)))]
     notes = []
-    response = _minutes(source.series("median_first_agent_response_seconds", shown, sample="conversations"))
+    response = minutes(source.series("median_first_agent_response_seconds", shown, sample="conversations"))
     if _any(response):
-        charts.append(_chart(f"Median human first response per day (minutes), by channel; days with "
-                             f"{MIN_CONVERSATIONS}+ conversations", _lines(source.days, response, _colors(shown))))
+        charts.append(chart(f"Median human first response per day (minutes), by channel; days with "
+                             f"{MIN_CONVERSATIONS}+ conversations", lines(source.days, response, colors(shown))))
     else:
         notes.append(f"no day had {MIN_CONVERSATIONS}+ conversations with a human answer to chart a median first "
                      f"response")
-    ratings = {name: _sum(list(source.series(f"ratings_{name}", channels).values())) for name in RATING_COLORS}
+    ratings = {name: sum_series(list(source.series(f"ratings_{name}", channels).values())) for name in RATING_COLORS}
     if any(value for values in ratings.values() for value in values):
-        charts.append(_chart("Ratings per day", _bars(source.days, ratings, RATING_COLORS)))
-        rated = _sum(list(source.series("rated_conversations", channels).values()))
+        charts.append(chart("Ratings per day", bars(source.days, ratings, RATING_COLORS)))
+        rated = sum_series(list(source.series("rated_conversations", channels).values()))
         great = ratings["great"]
         share = {"CSAT share (%)": [100 * g / r if r and r >= MIN_CONVERSATIONS else None
                                     for g, r in zip(great, rated, strict=True)]}
         if _any(share):
-            charts.append(_chart(f"CSAT share per day (%); days with {MIN_CONVERSATIONS}+ ratings",
-                                 _lines(source.days, share, {"CSAT share (%)": PALETTE[2]})))
+            charts.append(chart(f"CSAT share per day (%); days with {MIN_CONVERSATIONS}+ ratings",
+                                 lines(source.days, share, {"CSAT share (%)": PALETTE[2]})))
     if source.total("bot_conversations"):
-        bots = _sum(list(source.series("bot_conversations", channels).values()))
-        handed = _sum(list(source.series("handed_over_conversations", channels).values()))
+        bots = sum_series(list(source.series("bot_conversations", channels).values()))
+        handed = sum_series(list(source.series("handed_over_conversations", channels).values()))
         rate = {"handoff rate (%)": [100 * h / b if b and b >= MIN_CONVERSATIONS else None
                                      for h, b in zip(handed, bots, strict=True)]}
         if _any(rate):
-            charts.append(_chart(f"Bot-to-human handoff rate per day (%); days with {MIN_CONVERSATIONS}+ bot "
-                                 f"conversations", _lines(source.days, rate, {"handoff rate (%)": PALETTE[4]})))
+            charts.append(chart(f"Bot-to-human handoff rate per day (%); days with {MIN_CONVERSATIONS}+ bot "
+                                 f"conversations", lines(source.days, rate, {"handoff rate (%)": PALETTE[4]})))
         else:
             notes.append(f"no day had {MIN_CONVERSATIONS}+ bot conversations to chart a handoff rate")
     if backlog:
         open_at_end = {"open at day's end": [float(backlog[d]) if d in backlog else None for d in source.days]}
-        charts.append(_chart("Open backlog at the end of each day",
-                             _lines(source.days, open_at_end, {"open at day's end": PALETTE[0]})))
+        charts.append(chart("Open backlog at the end of each day",
+                             lines(source.days, open_at_end, {"open at day's end": PALETTE[0]})))
     totals = (f"{source.total('conversations'):,} conversations, {source.total('messages'):,} messages, "
               f"{len(channels)} channel{'s' if len(channels) != 1 else ''}")
     if notes:
@@ -380,105 +378,6 @@ def _source_section(source: SourceKpis, backlog: dict[date, int]) -> str:
 
 def _any(series: dict[str, list[float | None]]) -> bool:
     return any(value is not None for values in series.values() for value in values)
-
-
-def _chart(title: str, svg: str) -> str:
-    return f"<figure><figcaption>{html.escape(title)}</figcaption>{svg}</figure>"
-
-
-def _bars(days: list[date], series: dict[str, list[float | None]], colors: dict[str, str]) -> str:
-    """Stacked bars, one per day."""
-    stacks = [sum(values[i] or 0 for values in series.values()) for i in range(len(days))]
-    top, intervals = _axis(max(stacks, default=0))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(days), 1)
-    marks = []
-    for i, day in enumerate(days):
-        y = TOP + plot_h
-        for name, values in series.items():
-            value = values[i] or 0
-            if value <= 0:
-                continue
-            h = plot_h * value / top
-            y -= h
-            marks.append(f"<rect class='mark' x='{LEFT + i * step + step * 0.12:.1f}' y='{y:.1f}' "
-                         f"width='{step * 0.76:.1f}' height='{h:.1f}' fill='{colors[name]}'>"
-                         f"<title>{day} {html.escape(name)}: {value:g}</title></rect>")
-    return _frame(days, (top, intervals), "".join(marks), series, colors)
-
-
-def _lines(days: list[date], series: dict[str, list[float | None]], colors: dict[str, str]) -> str:
-    """One line per series; a missing day breaks the line, a lone day is a dot."""
-    values = [v for vs in series.values() for v in vs if v is not None]
-    top, intervals = _axis(max(values, default=0))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(days), 1)
-    marks = []
-    for name, points in series.items():
-        segment: list[str] = []
-        for i, value in enumerate([*points, None]):
-            if value is not None:
-                x, y = LEFT + (i + 0.5) * step, TOP + plot_h - plot_h * value / top
-                segment.append(f"{x:.1f},{y:.1f}")
-                marks.append(f"<circle class='mark' cx='{x:.1f}' cy='{y:.1f}' r='2.5' fill='{colors[name]}'>"
-                             f"<title>{days[i]} {html.escape(name)}: {value:.1f}</title></circle>")
-                continue
-            if len(segment) > 1:
-                marks.append(f"<path class='mark' d='M{' L'.join(segment)}' fill='none' stroke='{colors[name]}' "
-                             f"stroke-width='1.8'/>")
-            segment = []
-    return _frame(days, (top, intervals), "".join(marks), series, colors)
-
-
-def _frame(days: list[date], axis: tuple[float, int], marks: str, series: dict[str, Any],
-           colors: dict[str, str]) -> str:
-    (top, intervals), plot_h = axis, HEIGHT - TOP - BOTTOM
-    step = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
-    grid = []
-    for k in range(intervals + 1):
-        value = top * k / intervals
-        y = TOP + plot_h - plot_h * k / intervals
-        grid.append(f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y:.1f}' y2='{y:.1f}' class='grid'/>"
-                    f"<text x='{LEFT - 6}' y='{y + 4:.1f}' class='tick' text-anchor='end'>{_label(value)}</text>")
-    every = max(1, len(days) // 6)
-    for i, day in enumerate(days):
-        if i % every == 0:
-            grid.append(f"<text x='{LEFT + (i + 0.5) * step:.1f}' y='{HEIGHT - BOTTOM + 16}' class='tick' "
-                        f"text-anchor='middle'>{day:%b %d}</text>")
-    legend = "".join(f"<span><i style='background:{colors[name]}'></i>{html.escape(name)}</span>" for name in series)
-    return (f"<svg class='chart' viewBox='0 0 {WIDTH} {HEIGHT}' width='{WIDTH}' height='{HEIGHT}' role='img' "
-            f"xmlns='http://www.w3.org/2000/svg'>{''.join(grid)}{marks}</svg><div class='legend'>{legend}</div>")
-
-
-def _day_range(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def _sum(series: list[list[float | None]]) -> list[float | None]:
-    return [sum(v or 0 for v in values) for values in zip(*series, strict=True)] if series else []
-
-
-def _minutes(series: dict[str, list[float | None]]) -> dict[str, list[float | None]]:
-    return {name: [None if v is None else v / 60 for v in values] for name, values in series.items()}
-
-
-def _colors(names: Any) -> dict[str, str]:
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
-
-
-def _axis(value: float) -> tuple[float, int]:
-    """``(top, intervals)``: gridlines at a round step (1, 2 or 5 × 10^n), at most 5 intervals, top >= value."""
-    if value <= 0:
-        return 1.0, 4
-    rough = value / 4
-    magnitude = 10 ** math.floor(math.log10(rough))
-    step = next(f * magnitude for f in (1, 2, 5, 10) if f * magnitude >= rough)
-    intervals = max(1, math.ceil(value / step - 1e-9))
-    return step * intervals, intervals
-
-
-def _label(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:g}"
 
 
 PAGE = """<!DOCTYPE html>

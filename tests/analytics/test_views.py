@@ -207,3 +207,15 @@ def test_the_status_mapping(raw: str | None, status: str | None) -> None:
     with duckdb.connect() as con:
         assert con.execute(f"SELECT {status_sql('x')} FROM (SELECT CAST(? AS VARCHAR) AS x)", [raw]).fetchone() \
             == (status,)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("WAREHOUSE__TIMEZONE", "Europe/Kyyiv"), ("WAREHOUSE__PII", "hide")])
+def test_a_bad_setting_stops_the_run_before_anything_loads(warehouse: Any, emulator: Any, variable: str,
+                                                           value: str) -> None:
+    from tests.conftest import run_cli
+
+    server = emulator("helpcrunch", chats=5, messages_per_chat=2, customers=3)
+    result = run_cli("run", env={variable: value})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(f"error: {variable}={value!r} is not a") and result.stderr.count("\n") == 1
+    assert not server.requests() and not warehouse.working.exists()
