@@ -49,9 +49,9 @@ class Masker:
         self._names: dict[str, str] = {}
 
     def touches(self, resource: str) -> bool:
-        """Whether the resource's own table (or a child or side table named after it) has rules."""
-        return any(table == resource or table.startswith(resource + "__") for table in self.rules) \
-            or resource in ("sessions",)  # JAICP's sessions resource also yields other tables (with their meta)
+        """Whether the resource's own table or a child table of it has rules (items a resource sends to another
+        table, e.g. JAICP's ``sessions`` to ``message_statuses``, are matched by their meta in :meth:`step`)."""
+        return any(table == resource or table.startswith(resource + "__") for table in self.rules)
 
     def step(self, resource: str) -> Callable[[Any, Any], Any]:
         """The function for ``resource.add_map``: it gets each item (a record or an Arrow table) and its meta."""
