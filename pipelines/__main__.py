@@ -19,6 +19,8 @@ from pipelines.errors import UserError, one_line
 from pipelines.registry import SOURCES
 from sources._http import install_log_redaction
 
+INTERRUPTED_EXIT = {"SIGINT": 130, "SIGTERM": 143}  # 128 + the signal's number, as shells report it
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__,
@@ -53,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     install_log_redaction()
     try:
         return _dispatch(args)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once
+        print("error: interrupted again: stopped at once; committed windows stay, the one in flight does not",
+              file=sys.stderr)
+        return 130
     except UserError as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
@@ -71,6 +77,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(report.to_text())
         if args.report_json:
             report.save(args.report_json)
+        if report.interrupted_by:
+            print(report.interruption(), file=sys.stderr)
+            return INTERRUPTED_EXIT.get(report.interrupted_by, 1)
         return 0 if report.ok else 1
     if args.command == "status":
         from pipelines.status import status_text

@@ -26,10 +26,12 @@ class ResourceReport:
 @dataclass
 class SourceReport:
     name: str
-    status: str = "not run"  # loaded | failed
+    status: str = "not run"  # loaded | failed | interrupted | not started
     error: str | None = None
     seconds: float = 0.0
     loaded_packages: int = 0
+    windows: int = 0  # windows committed by this run
+    max_lateness_seconds: float | None = None  # the largest lateness of a record seen (where the API shows it)
     row_counts: dict[str, int] = field(default_factory=dict)
     resources: list[ResourceReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -51,10 +53,20 @@ class RunReport:
     views: list[str] = field(default_factory=list)
     published: str | None = None
     backfill: tuple[str | None, str | None] | None = None
+    interrupted_by: str | None = None  # SIGTERM or SIGINT: the run stopped early
 
     @property
     def ok(self) -> bool:
-        return not self.failures and all(source.status == "loaded" for source in self.sources)
+        return not self.failures and not self.interrupted_by and all(source.status == "loaded"
+                                                                      for source in self.sources)
+
+    def interruption(self) -> str:
+        """One line: what an interrupted run committed, and what the next run does."""
+        done = "; ".join(f"{source.name} {source.status}" + (f" ({source.windows} window(s) committed)"
+                                                             if source.status in ("loaded", "interrupted") else "")
+                         for source in self.sources)
+        return (f"interrupted by {self.interrupted_by}: {done}. Committed windows stay; the next run continues "
+                "from the last committed window (views and the published copy are refreshed then)")
 
     def to_text(self) -> str:
         """The report a person reads at the end of a run."""
@@ -63,8 +75,8 @@ class RunReport:
             lines.append(f"backfill [{self.backfill[0]}, {self.backfill[1]}): cursors left unchanged")
         for source in self.sources:
             head = f"{source.name}: {source.status} in {source.seconds:.1f} s"
-            if source.status == "loaded":
-                head += f", {source.rows:,} rows, {source.requests:,} requests"
+            if source.status in ("loaded", "interrupted"):
+                head += f", {source.rows:,} rows, {source.requests:,} requests, {source.windows} window(s)"
             lines.append(head)
             if source.error:
                 lines.append(f"  error: {source.error}")
@@ -80,7 +92,9 @@ class RunReport:
             lines.append(f"analytics views refreshed: {', '.join(self.views)}")
         if self.published:
             lines.append(f"published for BI tools: {self.published}")
-        lines.append("run status: " + ("OK" if self.ok else "FAILED"))
+        if self.interrupted_by:
+            lines.append(self.interruption())
+        lines.append("run status: " + ("OK" if self.ok else "INTERRUPTED" if self.interrupted_by else "FAILED"))
         return redact("\n".join(lines))
 
     def to_json(self) -> str:
