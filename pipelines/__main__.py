@@ -2,7 +2,7 @@
 
   python -m pipelines run [SOURCE ...] [--from DATE --to DATE]   the nightly job (or a bounded backfill)
   python -m pipelines status                                      cursors, last load, row counts
-  python -m pipelines report [--output FILE]                      an HTML page of the daily KPIs
+  python -m pipelines report [--output FILE] [--days N]           an HTML page: the week in support, daily KPIs
 """
 
 from __future__ import annotations
@@ -37,8 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--to", dest="backfill_to", metavar="DATE", help="backfill end (exclusive)")
     run.add_argument("--report-json", type=Path, help="also write the run report as JSON here")
     sub.add_parser("status", help="cursor values, last successful load time and row counts per source")
-    report = sub.add_parser("report", help="write a self-contained HTML page of the daily KPIs")
+    report = sub.add_parser("report", help="write a self-contained HTML page: the week's headline figures, agents "
+                                           "and daily charts")
     report.add_argument("--output", type=Path, default=Path("warehouse/report.html"), help="where to write it")
+    report.add_argument("--days", type=int, default=30, metavar="N", help="days the charts show (default 30)")
+    report.add_argument("--warehouse", type=Path, metavar="FILE",
+                        help="the DuckDB file to read (default: the published warehouse, WAREHOUSE__PUBLISH_PATH)")
     return parser
 
 
@@ -85,7 +89,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         from pipelines.html_report import write_report
 
-        path = write_report(args.output)
+        path = write_report(args.output, days=args.days, warehouse=args.warehouse)
         print(f"report written: {path}")
         return 0
     raise UserError(f"unknown command {args.command!r}")

@@ -60,14 +60,19 @@ def _table_counts(database: Path) -> dict[str, dict[str, Any]]:
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
                            "WHERE table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' "
+                           "AND table_schema <> 'dlt_internal' "
                            "ORDER BY 1, 2").fetchall()
         for schema, table in rows:
             (count,) = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
             counts.setdefault(schema, {})[table] = count
         for schema in list(counts) + list(SOURCES):
-            try:
-                (last,) = con.execute(f'SELECT max(inserted_at) FROM "{schema}"._dlt_loads WHERE status = 0').fetchone()
-            except duckdb.Error:
-                continue
-            counts.setdefault(schema, {})["__last_load__"] = last
+            # the published file keeps dlt's loads in dlt_internal.loads (pipelines/warehouse.py: tidy_published)
+            for sql in (f'SELECT max(inserted_at) FROM "{schema}"._dlt_loads WHERE status = 0',
+                        f"SELECT max(inserted_at) FROM dlt_internal.loads WHERE status = 0 AND dataset = '{schema}'"):
+                try:
+                    (last,) = con.execute(sql).fetchone()
+                except duckdb.Error:
+                    continue
+                counts.setdefault(schema, {})["__last_load__"] = last
+                break
     return counts
