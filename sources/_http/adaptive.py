@@ -6,11 +6,13 @@ Vector's adaptive request concurrency. It starts at a safe rate and concurrency 
 fast and error-free, and backs off at once when they do not:
 
 * **Rate** (requests a second, spaced as a token bucket): doubles every second while the run asks for more than it
-  allows and nothing went wrong ("slow start"); after the first sign of trouble it grows by 5 % a second.
+  allows and nothing went wrong ("slow start"); after the first sign of trouble it climbs back quickly to where the
+  trouble began (half the way each second), then by 5 % a second.
   A 429 is the API saying its budget is spent: the answers it accepted in its window (the window read off
   ``Retry-After``: a second, a minute or an hour, or ``window`` when set) are its budget, and from then on the
-  controller spends 95 % of that per window, probing 5 % more after each window without a 429. Every wait a
-  ``Retry-After`` asks for is honoured (the client pauses all callers).
+  controller spends 95 % of that per window, probing 5 % more after each window without a 429. A 429 that does not
+  look like a window's quota (no ``Retry-After``, or a wait that such a window would not give) lowers the rate to
+  70 % instead. Every wait a ``Retry-After`` asks for is honoured (the client pauses all callers).
 * **Concurrency** (requests in flight): one more after each round of answers (as many answers as the limit) in
   which the limit was reached, nothing failed and answers stayed within twice the fastest answer seen (Vegas's base
   round-trip time); down to 80 % when answers slow down (the server queues), to half on 429 or 503.
@@ -81,6 +83,7 @@ class AdaptiveLimiter:
         self.waited = 0.0
         self.reached = Reached()
         self._slow_start = True
+        self._rate_before_trouble = 0.0
         self._tokens, self._refilled = 1.0, time.monotonic()
         self._in_flight = 0
         self._answered: deque[float] = deque()  # when accepted answers came in (for budgets and ceilings)
@@ -136,9 +139,8 @@ class AdaptiveLimiter:
             if status == 429:
                 self._learn_budget(now, retry_after)
                 self._back_off("429", 0.5)
-            elif status == 503:
+            elif status == 503:  # overloaded: fewer requests in flight (the rate is what they then allow)
                 self._back_off("503", 0.5)
-                self.rate = max(1.0, self.rate * 0.5)
             elif status is None or status >= 500:
                 self._round.failed = True
             else:
@@ -192,7 +194,12 @@ class AdaptiveLimiter:
         ceiling_rate = self.ceiling / self.period if self.ceiling else math.inf
         if self._starved and not self._round.failed:
             self._refill(now)
-            grown = self.rate * 2.0 if self._slow_start else self.rate * (1.0 + PROBE_STEP)
+            if self._slow_start:
+                grown = self.rate * 2.0
+            elif self.rate < self._rate_before_trouble:  # back to where trouble began, quickly
+                grown = self.rate + max(1.0, (self._rate_before_trouble - self.rate) / 2)
+            else:
+                grown = self.rate * (1.0 + PROBE_STEP)
             self.rate = min(grown, ceiling_rate)
             if self.rate >= ceiling_rate:
                 self.reached.stop("ceiling", f"the ceiling REQUESTS_PER_MINUTE ({self.ceiling * 60 / self.period:g})")
@@ -203,25 +210,40 @@ class AdaptiveLimiter:
             self.reached.budget_per_minute = self.budget * 60.0 / self.budget_window
 
     def _learn_budget(self, now: float, retry_after: float | None) -> None:
-        """A 429: the answers accepted in the API's window are its budget (then lowered on each further 429)."""
+        """A 429 with ``Retry-After`` from an API that counts in a window: the answers it accepted in that window
+        are its budget (lowered on each further 429). A 429 that does not fit a window (no ``Retry-After``, or one
+        that a window starting with this run's first accepted answer would not give) only lowers the rate."""
         window = self.window or next((w for w in PLAUSIBLE_WINDOWS if retry_after is not None and retry_after <= w),
-                                     60.0 if retry_after is None else PLAUSIBLE_WINDOWS[-1])
+                                     PLAUSIBLE_WINDOWS[-1])
+        in_window = [at for at in self._answered if at > now - window]
+        started_inside = now - self._started < window
+        fits = retry_after is not None and (not started_inside or not in_window
+                                            or abs(now - in_window[0] + retry_after - window) <= 0.25 * window + 1.0)
+        if not fits and self.window is None:
+            self._lower_rate(0.7)
+            return
         if self.budget is None or window != self.budget_window:
-            accepted = sum(1 for at in self._answered if at > now - window)
             self.budget_window = window
-            self.budget = max(1, math.floor(accepted * BUDGET_SHARE))
-            self._budget = _SlidingCount(window, [at for at in self._answered if at > now - window])
+            self.budget = max(1, math.floor(len(in_window) * BUDGET_SHARE))
+            self._budget = _SlidingCount(window, in_window)
         else:
             self.budget = max(1, math.floor(self.budget * (1.0 - 2 * PROBE_STEP)))
         self._budget_since = now
         self.rate = max(self.rate, self.budget / window)  # the budget, not the rate, now holds the pace
         self.reached.budget_per_minute = self.budget * 60.0 / window
 
+    def _lower_rate(self, factor: float) -> None:
+        """The rate down to ``factor`` of what was really sent in the last seconds (the allowance may be far above
+        it), remembering where trouble began."""
+        sent = len(self._rate_marks) / 10.0 if self._rate_marks else self.rate
+        self._rate_before_trouble = max(self._rate_before_trouble * 0.9, min(self.rate, sent))
+        self.rate = max(1.0, min(self.rate, sent) * factor)
+
     def _back_off(self, why: str, factor: float) -> None:
         self._slow_start = False
         self.concurrency = max(1.0, self.concurrency * factor)
-        self.reached.stop(why, f"{why} answers" + (
-            f" (budget learnt: {self.reached.budget_per_minute:.0f} a minute)" if why == "429" else ""))
+        budget = self.reached.budget_per_minute
+        self.reached.stop(why, f"{why} answers" + (f" (budget learnt: {budget:.0f} a minute)" if budget else ""))
         self._round = _Round()
 
     def _end_round(self) -> None:

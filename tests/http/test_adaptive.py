@@ -123,3 +123,12 @@ def test_an_undisclosed_budget_is_learnt_and_kept() -> None:
     assert server.statuses.count(200) == 200  # every request got through in the end
     assert limiter.budget is not None and hidden * 0.7 <= limiter.budget <= hidden * 1.1
     assert server.statuses.count(429) <= 20  # a handful while it learnt, then it kept to the budget
+
+
+def test_a_429_without_retry_after_lowers_the_rate_but_learns_no_budget() -> None:
+    server = Server(lambda n: (429, 0.0, None) if n == 20 else (200, 0.001, None))
+    limiter = AdaptiveLimiter(initial_rate=100.0, initial_concurrency=4, max_concurrency=8)
+    load(server, limiter, 40, threads=4)
+    assert limiter.budget is None and limiter.rate < 200.0
+    assert "429 answers" in limiter.reached.stopped_by
+    assert server.statuses.count(200) == 40
