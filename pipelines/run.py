@@ -12,7 +12,9 @@ from typing import Any
 
 import dlt
 
+from pipelines import preflight
 from pipelines.errors import UserError, one_line
+from pipelines.history import RunHistory
 from pipelines.registry import SOURCES, SourceSpec
 from pipelines.report import ResourceReport, RunReport, SourceReport, schema_changes
 from pipelines.warehouse import WarehousePaths, loader_file_format, pipeline_for, publish, run_lock
@@ -30,6 +32,7 @@ class RunRequest:
     names: list[str] = field(default_factory=list)
     backfill_from: str | None = None
     backfill_to: str | None = None
+    allow_empty: bool = False  # a run with no configured source succeeds (else: UserError, exit status 2)
 
 
 def select_sources(names: Iterable[str]) -> tuple[list[SourceSpec], list[str]]:
@@ -53,18 +56,21 @@ def select_sources(names: Iterable[str]) -> tuple[list[SourceSpec], list[str]]:
 
 def run(request: RunRequest) -> RunReport:
     """Run the job under the warehouse lock and return its report (``report.ok`` is the exit status)."""
+    backfill = None
     if request.backfill_from or request.backfill_to:
         try:
-            Backfill.from_args(request.backfill_from, request.backfill_to)
+            backfill = Backfill.from_args(request.backfill_from, request.backfill_to)
         except ValueError as exc:
             raise UserError(str(exc)) from None
     specs, notices = select_sources(request.names)
     paths = WarehousePaths.resolve()
-    report = RunReport(notices=notices, backfill=(request.backfill_from, request.backfill_to)
-                       if request.backfill_from else None)
-    with run_lock(paths):
+    preflight.validate(specs, paths, allow_empty=request.allow_empty)  # every setting, before the lock
+    report = RunReport(notices=notices, backfill=(f"{backfill.start:%Y-%m-%dT%H:%M:%SZ}",
+                                                  f"{backfill.end:%Y-%m-%dT%H:%M:%SZ}") if backfill else None)
+    with run_lock(paths), RunHistory.begin(paths, report, [spec.name for spec in specs]) as history:
         for spec in specs:
             report.sources.append(_run_source(spec, paths, request))
+        history.record()  # ops.runs, before publishing: the published copy carries it
         if any(source.loaded_packages for source in report.sources):
             from pipelines.analytics import refresh_views
 
@@ -76,6 +82,7 @@ def run(request: RunRequest) -> RunReport:
                     report.published = str(paths.published)
             except Exception as exc:  # the load itself succeeded; say what did not
                 report.failures.append(f"publish: {one_line(exc)}")
+                history.record()
     if not report.ok:
         from pipelines.alerts import alert_on_failure
 

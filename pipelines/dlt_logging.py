@@ -1,0 +1,87 @@
+"""dlt's own log records, routed through the project's logging: one format, secrets redacted, and sorted.
+
+dlt logs through a logger of its own (``dlt``) with its own handler and format, and does not propagate to the
+root logger. :func:`route_dlt_logs` gives that logger one handler, :class:`DltLogRouter`, which re-logs each
+record under ``warehouse.dlt``:
+
+    a warning that matters   (:data:`MATTERS`: a load job retried, a package not fully loaded, columns merged by
+                             naming, a column that cannot be created, state restored inconsistently, many records
+                             on one cursor value) -> a WARNING line and a note in the run report of the source
+                             whose pipeline is active
+    everything else          -> DEBUG (shown with ``--verbose``)
+
+dlt re-creates its logger when a pipeline initializes its runtime; it then keeps the first handler it finds
+(ours) and only sets its level, from ``RUNTIME__LOG_LEVEL`` (default here WARNING; DEBUG with ``--verbose``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+log = logging.getLogger("warehouse.dlt")
+MATTERS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
+    r"Job for .* retried",
+    r"was not fully loaded",
+    r"got normalized into .* which collides",
+    r"will not be created",
+    r"columns? .* (?:have|has) no data type|UnboundColumn",
+    r"restored with inconsistent state|contains a different dataset_name|has pending load",
+    r"in state differs from destination",
+    r"Received exception from worker|Cancelling package",
+    r"Large number of records .* sharing the same value of cursor",
+    r"schema hash .* is different",
+))
+MAX_NOTE_CHARS = 300
+
+
+class DltLogRouter(logging.Handler):
+    """The one handler of dlt's logger: warnings that matter become notes, the rest goes to debug."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record must not break a load
+            message = str(record.msg)
+        if record.levelno >= logging.WARNING and any(pattern.search(message) for pattern in MATTERS):
+            note = " ".join(message.split())
+            note = note if len(note) <= MAX_NOTE_CHARS else note[: MAX_NOTE_CHARS - 3] + "..."
+            source = _active_source()
+            if source is None:
+                log.warning("dlt: %s", note)
+            else:
+                from sources._common.run_context import source_run
+
+                source_run(source).note(f"dlt: {note}")
+            return
+        log.debug("dlt %s: %s", record.levelname.lower(), message, exc_info=record.exc_info)
+
+
+def _active_source() -> str | None:
+    """The source whose dlt pipeline is active (``conversation_warehouse_<source>``), if any."""
+    try:
+        from dlt.common.configuration.container import Container
+        from dlt.common.pipeline import PipelineContext
+
+        from pipelines.warehouse import PIPELINE_PREFIX
+
+        context = Container()[PipelineContext]
+        if not context.is_active():
+            return None
+        name = context.pipeline().pipeline_name
+    except Exception:
+        return None
+    return name.removeprefix(PIPELINE_PREFIX) if name.startswith(PIPELINE_PREFIX) else None
+
+
+def route_dlt_logs(verbose: bool = False) -> None:
+    """Send dlt's log records through :class:`DltLogRouter` (idempotent)."""
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "DEBUG" if verbose else "WARNING")
+    logger = logging.getLogger("dlt")
+    for handler in list(logger.handlers):
+        if not isinstance(handler, DltLogRouter):
+            logger.removeHandler(handler)
+    if not logger.handlers:
+        logger.addHandler(DltLogRouter())
+    logger.propagate = False
