@@ -11,7 +11,8 @@ record under ``warehouse.dlt``:
     everything else          -> DEBUG (shown with ``--verbose``)
 
 dlt re-creates its logger when a pipeline initializes its runtime; it then keeps the first handler it finds
-(ours) and only sets its level, from ``RUNTIME__LOG_LEVEL`` (default here WARNING; DEBUG with ``--verbose``).
+(ours) and only sets its level: dlt's ``log_level`` setting (WARNING in ``.dlt/config.toml``, dlt's default too;
+``--verbose`` sets ``RUNTIME__LOG_LEVEL=DEBUG`` unless that variable is set already).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def _active_source() -> str | None:
 
 def route_dlt_logs(verbose: bool = False) -> None:
     """Send dlt's log records through :class:`DltLogRouter` (idempotent)."""
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", "DEBUG" if verbose else "WARNING")
+    if verbose:
+        os.environ.setdefault("RUNTIME__LOG_LEVEL", "DEBUG")
     logger = logging.getLogger("dlt")
     for handler in list(logger.handlers):
         if not isinstance(handler, DltLogRouter):
