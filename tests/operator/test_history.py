@@ -117,9 +117,8 @@ def test_status_max_age_exits_3_for_a_source_without_a_recent_success(emulator: 
     never = run_cli("status", "--max-age", "26h")  # configured, never loaded
     assert never.returncode == 3 and "helpcrunch: has never loaded successfully" in never.stderr
     assert run_cli("run").returncode == 0
-    for age in ("26h", "PT26H"):
-        fresh = run_cli("status", "--max-age", age)
-        assert fresh.returncode == 0, (age, output(fresh))
+    fresh = run_cli("status", "--max-age", "PT26H")
+    assert fresh.returncode == 0, output(fresh)
     time.sleep(2.1)
     stale = run_cli("status", "--max-age", "2s", "--json")
     assert stale.returncode == 3, output(stale)

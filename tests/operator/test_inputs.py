@@ -35,7 +35,7 @@ def test_anything_else_is_refused_quoting_the_input_and_the_accepted_forms(text:
                                 f"use {ISO_FORMS}")
 
 
-@pytest.mark.parametrize("text", REJECTED_DATES[:5])
+@pytest.mark.parametrize("text", REJECTED_DATES[:4])
 def test_a_non_iso_backfill_bound_is_one_line_before_any_request(text: str, emulator: Any) -> None:
     server = emulator("conpeek", **SMALL["conpeek"])
     result = run_cli("run", "conpeek", "--from", text, "--to", "2026-12-01")
@@ -44,14 +44,28 @@ def test_a_non_iso_backfill_bound_is_one_line_before_any_request(text: str, emul
     assert not server.requests()
 
 
-@pytest.mark.parametrize("text", REJECTED_DATES[:5])
-def test_a_non_iso_start_date_is_one_line_before_any_request(text: str, emulator: Any,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    server = emulator("helpcrunch", **SMALL["helpcrunch"])
-    monkeypatch.setenv("SOURCES__HELPCRUNCH__START_DATE", text)
-    result = run_cli("run", "helpcrunch")
-    assert_one_line_failure(result, 2, "SOURCES__HELPCRUNCH__START_DATE", repr(text), ISO_FORMS)
-    assert not server.requests()
+def assert_one_line_each(result: Any, expected: dict[str, str]) -> None:
+    """Exit status 2, no traceback, exactly one ``error:`` line per variable, naming it and what is wrong."""
+    text = result.stdout + result.stderr
+    assert result.returncode == 2 and "Traceback" not in text, text
+    lines = [line for line in text.splitlines() if "error:" in line]
+    assert len(lines) == len(expected), text
+    for variable, what in expected.items():
+        assert [line for line in lines if variable in line and what in line], (variable, what, text)
+
+
+@pytest.mark.parametrize("forms", [REJECTED_DATES[:3], REJECTED_DATES[3:5]], ids=lambda forms: ",".join(forms))
+def test_a_non_iso_start_date_is_one_line_each_before_any_request(forms: list[str], emulator: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ("helpcrunch", "conpeek", "jaicp")[:len(forms)]
+    servers = [emulator(name, **SMALL[name]) for name in names]
+    expected = {}
+    for name, text in zip(names, forms, strict=True):
+        variable = f"SOURCES__{name.upper()}__START_DATE"
+        monkeypatch.setenv(variable, text)
+        expected[variable] = f"{text!r} is not an ISO 8601 date or datetime; use {ISO_FORMS}"
+    assert_one_line_each(run_cli("run"), expected)
+    assert not any(server.requests() for server in servers)
 
 
 def test_the_run_header_shows_the_resolved_utc_range_of_a_backfill(emulator: Any) -> None:
@@ -61,21 +75,24 @@ def test_the_run_header_shows_the_resolved_utc_range_of_a_backfill(emulator: Any
     assert "backfill [2026-11-01T05:00:00Z, 2026-11-02T00:00:00Z) UTC: cursors left unchanged" in result.stdout
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("{key}\n", "ends with a line break"),
-    ("{key} ", "ends with a space"),
-    (" {key}", "starts with a space"),
-    ("{head}\u00a0{tail}", "non-ASCII character (U+00A0 NO-BREAK SPACE)"),
-    ("{head}\t{tail}", "holds a tab"),
-])
-def test_a_credential_with_whitespace_is_refused_naming_the_variable(value: str, problem: str, emulator: Any,
+@pytest.mark.parametrize("cases", [
+    {"helpcrunch": ("{key}\n", "ends with a line break"), "conpeek": ("{head}\u00a0{tail}", "(U+00A0 NO-BREAK SPACE)"),
+     "jaicp": (" {key}", "starts with a space")},
+    {"helpcrunch": ("{key} ", "ends with a space"), "conpeek": ("{head}\t{tail}", "holds a tab")},
+], ids=["newline,nbsp,leading", "trailing,tab"])
+def test_a_credential_with_whitespace_is_refused_naming_the_variable(cases: dict[str, tuple[str, str]],
+                                                                     emulator: Any,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    server = emulator("helpcrunch", **SMALL["helpcrunch"])
-    variable, key = next(iter(DEMO_KEYS["helpcrunch"].items()))
-    monkeypatch.setenv(variable, value.format(key=key, head=key[:8], tail=key[8:]))
-    result = run_cli("run", "helpcrunch")
-    assert_one_line_failure(result, 2, variable, problem, secrets=(key, key[:8], key[8:]))
-    assert not server.requests(), "the key was sent although its shape is wrong"
+    servers, expected, keys = [], {}, []
+    for name, (value, problem) in cases.items():
+        servers.append(emulator(name, **SMALL[name]))
+        variable, key = next(iter(DEMO_KEYS[name].items()))
+        monkeypatch.setenv(variable, value.format(key=key, head=key[:8], tail=key[8:]))
+        expected[variable], keys = problem, [*keys, key, key[:8], key[8:]]
+    result = run_cli("run")
+    assert_one_line_each(result, expected)
+    assert not [key for key in keys if key in result.stdout + result.stderr]
+    assert not any(server.requests() for server in servers), "a key was sent although its shape is wrong"
 
 
 def test_no_configured_source_is_exit_2_naming_the_variables_unless_allow_empty() -> None:
