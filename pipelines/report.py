@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -133,7 +135,7 @@ class RunReport:
     def to_json(self) -> str:
         payload = asdict(self)
         payload.update(ok=self.ok, seconds=round(self.seconds, 3), started_at=_iso(self.started_at),
-                       ended_at=_iso(self.ended_at))
+                       ended_at=_iso(self.ended_at), machine=socket.gethostname(), pid=os.getpid())
         for source, report in zip(payload["sources"], self.sources, strict=True):
             source.update(rows=report.rows, requests=report.requests, retries=report.retries,
                           rate_limited=report.rate_limited, outcome=report.outcome,
