@@ -1,19 +1,41 @@
 """A small threaded HTTP server that hosts one emulated API, with the test controls every emulator shares.
 
 Each emulated API (``emulators/<name>/``) is an :class:`EmulatedApi`: a router of route functions over a
-generated dataset. This module wraps it in a real HTTP/1.1 server on localhost and adds, once for all APIs:
+generated dataset. This module wraps it in a real HTTP/1.1 server on localhost (one thread per
+connection) and adds, once for all APIs:
 
 * a request log (method, path, query, status) that tests read to prove the pipeline is read-only;
-* a per-credential rate limiter (requests per window), whose 429 body each API words its own way;
+* the switches of :class:`~emulators._limits.ServerOptions`, each a keyword of ``EmulatorServer(...)``
+  and of ``create_api(...)``, and a key of ``POST /__emulator/config``:
+
+  ======================  =======  ===========================================================
+  key                     default  meaning
+  ======================  =======  ===========================================================
+  ``latency``             0        seconds every API answer is held back (each in its own thread)
+  ``latency_jitter``      0        extra seconds, uniform in ``[0, latency_jitter]``
+  ``rate_limit``          0        hidden limit: requests per ``rate_window`` per credential
+  ``rate_window``         60       seconds of the sliding window
+  ``send_retry_after``    true     429s (and overload 503s) carry ``Retry-After``
+  ``concurrency_limit``   0        API requests in flight per credential; beyond: ``overload_status``
+  ``overload_status``     429      429 or 503
+  ``slow_when_busy``      false    answer time ``latency * (1 + others_in_flight / busy_capacity)``
+  ``busy_capacity``       0        0: ``concurrency_limit``, or 4 when that is off too
+  ======================  =======  ===========================================================
+
+  ``POST /__emulator/config`` also takes the API's own switches (``api.config()``: JAICP's
+  ``range_to``, ``max_page_size``, ...) and answers ``{"ok": true, "config": {every key: value}}``;
 * switchable fault injection (status codes, resets, timeouts, broken bodies, empty pages);
-* the admin endpoints under ``/__emulator/`` (never logged, never rate limited, never faulted):
+* traffic counters per credential (``GET /__emulator/stats``; see :meth:`Traffic.snapshot`);
+* the admin endpoints under ``/__emulator/`` (never logged, delayed, limited, counted or faulted):
 
   ============================  =========================================================
   ``GET  /__emulator/health``   ``{"ok": true, "api": name}``
   ``GET  /__emulator/requests`` the request log; ``DELETE`` clears it
   ``POST /__emulator/faults``   ``{"faults": [FaultRule, ...]}`` replaces the fault plan
-  ``POST /__emulator/config``   ``{"rate_limit": N, "rate_window": seconds}``
+  ``GET|POST /__emulator/config`` the switches above and the API's own; POST sets the keys given
+  ``GET  /__emulator/stats``    traffic counters per credential; ``DELETE`` zeroes them
   ``POST /__emulator/mutate``   body passed to ``api.mutate(**body)``; returns its summary
+  ``POST /__emulator/place``    body passed to ``api.place(**body)``: records at exact times; their ids
   ``GET  /__emulator/snapshot`` ``api.snapshot()``: the expected warehouse content
   ============================  =========================================================
 
@@ -23,243 +45,30 @@ The emulators import nothing from ``sources/``: they are written from the API do
 from __future__ import annotations
 
 import contextlib
-import json
 import random
-import re
 import socket
 import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-try:  # orjson ships with dlt and is several times faster for large pages
-    import orjson
-
-    def dumps(obj: Any) -> bytes:
-        return orjson.dumps(obj)
-except ImportError:  # pragma: no cover
-
-    def dumps(obj: Any) -> bytes:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-
+from emulators._api import EmulatedApi, Request, Response, Route, Router, dumps
+from emulators._faults import FAULT_KINDS, FaultPlan, FaultRule
+from emulators._limits import ServerOptions, SlidingWindowLimiter, Traffic, credential_label
 
 ADMIN_PREFIX = "/__emulator"
+OVERLOAD_RETRY_AFTER = 1.0  # seconds: a slot frees up as soon as one answer is sent
+STOP_POLL_SECONDS = 0.05  # how soon stop() returns (the standard library's 0.5 s adds up over many tests)
+
+__all__ = ["ADMIN_PREFIX", "FAULT_KINDS", "EmulatedApi", "EmulatorServer", "FaultPlan", "FaultRule", "Request",
+           "Response", "Route", "Router", "ServerOptions", "SlidingWindowLimiter", "Traffic", "credential_label",
+           "dumps", "serve"]
 
 
-@dataclass
-class Request:
-    """One parsed HTTP request as a route function sees it."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-cased names
-    body: bytes = b""
-    path_params: dict[str, str] = field(default_factory=dict)
-
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        """The first value of query parameter ``name``."""
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    def json(self) -> Any:
-        """The body parsed as JSON (``None`` when empty); raises ``ValueError`` when malformed."""
-        if not self.body.strip():
-            return None
-        return json.loads(self.body)
-
-
-@dataclass
-class Response:
-    """What a route returns: a status, a JSON-able payload (or raw bytes) and extra headers."""
-
-    status: int = 200
-    payload: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    raw: bytes | None = None
-    content_type: str = "application/json"
-
-    def body(self) -> bytes:
-        if self.raw is not None:
-            return self.raw
-        return b"" if self.payload is None and self.status == 204 else dumps(self.payload)
-
-
-Route = Callable[[Request], Response]
-
-
-class Router:
-    """Maps ``(method, path template)`` to route functions; templates use ``{name}`` segments."""
-
-    def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Route]] = []
-
-    def route(self, method: str, template: str) -> Callable[[Route], Route]:
-        pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "/?$")
-
-        def register(func: Route) -> Route:
-            self._routes.append((method.upper(), pattern, func))
-            return func
-
-        return register
-
-    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-        """The route for a request, its path parameters, and whether the path exists for another method."""
-        path_known = False
-        for route_method, pattern, func in self._routes:
-            found = pattern.match(path)
-            if found:
-                path_known = True
-                if route_method == method:
-                    return func, {k: unquote(v) for k, v in found.groupdict().items()}, True
-        return None, {}, path_known
-
-
-class EmulatedApi:
-    """Base class of an emulated API. Subclasses fill :attr:`router` and override the hooks below."""
-
-    name = "api"
-    router: Router
-
-    def handle(self, request: Request) -> Response:
-        route, params, path_known = self.router.match(request.method, request.path)
-        if route is None:
-            status = 405 if path_known else 404
-            return self.error(status, "not_found" if status == 404 else "method_not_allowed",
-                              f"{request.method} {request.path} is not part of this API")
-        request.path_params = params
-        return route(request)
-
-    # -- hooks -------------------------------------------------------------------------------------
-    def error(self, status: int, code: str, message: str) -> Response:
-        """The API's own error body for ``status``."""
-        return Response(status, {"error": code, "message": message})
-
-    def credential(self, request: Request) -> str | None:
-        """The credential a request is made with (the rate limiter's key), ``None`` for unauthenticated."""
-        return request.headers.get("authorization")
-
-    def rate_limited(self, retry_after: float | None) -> Response:
-        """The 429 answer; ``retry_after`` is ``None`` when the API should not send the header."""
-        response = self.error(429, "too_many_requests", "Too many requests")
-        if retry_after is not None:
-            response.headers["Retry-After"] = str(max(1, round(retry_after)))
-        return response
-
-    def empty_page(self, response: Response) -> Response:
-        """The same response with its list of records emptied (fault ``empty_page``)."""
-        return response
-
-    def mutate(self, **params: Any) -> dict[str, Any]:
-        """Change the dataset the way time would (new and updated records); returns a summary."""
-        raise NotImplementedError
-
-    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        """Every record the API holds, per warehouse table, for tests that compare the load to the data."""
-        raise NotImplementedError
-
-
-# -- faults ---------------------------------------------------------------------------------------------
-FAULT_KINDS = {
-    "429", "429_no_retry_after", "500", "502", "503", "504",
-    "reset", "timeout", "truncated", "malformed", "html200", "empty_page",
-}
-
-
-@dataclass
-class FaultRule:
-    """Inject ``kind`` into matching API requests.
-
-    ``times`` caps how many requests get the fault (``None``: unlimited, i.e. persistent);
-    ``skip`` lets that many matching requests pass first; ``probability`` makes it random
-    (seeded per plan); ``path`` is a substring the request path must contain; ``method`` too.
-    ``seconds`` is the stall of a ``timeout`` fault and the ``Retry-After`` of a ``429``.
-    """
-
-    kind: str
-    times: int | None = 1
-    skip: int = 0
-    probability: float = 1.0
-    path: str | None = None
-    method: str | None = None
-    seconds: float = 3.0
-    seen: int = 0
-    fired: int = 0
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; known: {sorted(FAULT_KINDS)}")
-
-    def applies(self, request: Request, rng: random.Random) -> bool:
-        if self.path and self.path not in request.path:
-            return False
-        if self.method and self.method.upper() != request.method:
-            return False
-        if self.times is not None and self.fired >= self.times:
-            return False
-        self.seen += 1
-        if self.seen <= self.skip or rng.random() >= self.probability:
-            return False
-        self.fired += 1
-        return True
-
-
-class FaultPlan:
-    """The active fault rules of one server; thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.rules: list[FaultRule] = []
-        self._rng = random.Random(0)
-
-    def replace(self, rules: list[dict[str, Any]], seed: int = 0) -> None:
-        parsed = [FaultRule(**rule) for rule in rules]
-        with self._lock:
-            self.rules = parsed
-            self._rng = random.Random(seed)
-
-    def pick(self, request: Request) -> FaultRule | None:
-        with self._lock:
-            for rule in self.rules:
-                if rule.applies(request, self._rng):
-                    return rule
-        return None
-
-    def summary(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [{"kind": r.kind, "path": r.path, "fired": r.fired} for r in self.rules]
-
-
-# -- rate limit -----------------------------------------------------------------------------------------
-class SlidingWindowLimiter:
-    """At most ``limit`` requests per ``window`` seconds per credential (``limit`` 0 disables it)."""
-
-    def __init__(self, limit: int = 0, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> float | None:
-        """``None`` when the request may pass, else the seconds until a slot frees up."""
-        if not self.limit:
-            return None
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return hits[0] + self.window - now
-            hits.append(now)
-            return None
-
-
-# -- the server -----------------------------------------------------------------------------------------
 @dataclass
 class LoggedRequest:
     method: str
@@ -270,17 +79,36 @@ class LoggedRequest:
     at: float
 
 
-class EmulatorServer:
-    """Serves one :class:`EmulatedApi` on ``host:port`` (port 0 picks a free one) in background threads."""
+@dataclass
+class Ticket:
+    """An API request admitted (or refused) at arrival: its credential label, how many other requests of
+    that credential were in flight (``None``: refused by the concurrency limit) and its answer delay."""
 
-    def __init__(self, api: EmulatedApi, host: str = "127.0.0.1", port: int = 0,
-                 rate_limit: int = 0, rate_window: float = 60.0, send_retry_after: bool = True) -> None:
+    key: str
+    others: int | None
+    delay: float
+
+
+class EmulatorServer:
+    """Serves one :class:`EmulatedApi` on ``host:port`` (port 0 picks a free one) in background threads.
+
+    Switches (see the module docstring) come from ``api.server_options`` (set by ``create_api``), then the
+    keywords given here; ``None`` means "not given".
+    """
+
+    def __init__(self, api: EmulatedApi, host: str = "127.0.0.1", port: int = 0, rate_limit: int | None = None,
+                 rate_window: float | None = None, send_retry_after: bool | None = None, **options: Any) -> None:
         self.api = api
+        given = {"rate_limit": rate_limit, "rate_window": rate_window, "send_retry_after": send_retry_after}
+        given = {k: v for k, v in {**given, **options}.items() if v is not None}
+        self.options = ServerOptions().updated({**api.server_options, **given})
         self.faults = FaultPlan()
-        self.limiter = SlidingWindowLimiter(rate_limit, rate_window)
-        self.send_retry_after = send_retry_after
+        self.limiter = SlidingWindowLimiter(self.options.rate_limit, self.options.rate_window)
+        self.traffic = Traffic()
         self.log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
+        self._config_lock = threading.Lock()
+        self._rng = random.Random(0)
         self._httpd = _ThreadingServer((host, port), _make_handler(self))
         self._thread: threading.Thread | None = None
 
@@ -289,9 +117,13 @@ class EmulatorServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
+    @property
+    def send_retry_after(self) -> bool:
+        return self.options.send_retry_after
+
     def start(self) -> EmulatorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"emulator-{self.api.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(STOP_POLL_SECONDS,),
+                                        name=f"emulator-{self.api.name}", daemon=True)
         self._thread.start()
         return self
 
@@ -310,31 +142,75 @@ class EmulatorServer:
         with self._log_lock:
             self.log.clear()
 
+    def config(self) -> dict[str, Any]:
+        """Every switch, the server's and the API's, with its current value."""
+        return {**self.options.as_dict(), **self.api.config()}
+
+    def configure(self, **values: Any) -> dict[str, Any]:
+        """Set switches at run time (what ``POST /__emulator/config`` does); ``ValueError`` when one is
+        unknown or bad, in which case nothing changes. Returns :meth:`config`."""
+        with self._config_lock:
+            server_keys = set(ServerOptions.names())
+            options = self.options.updated({k: v for k, v in values.items() if k in server_keys})
+            self.api.configure(**{k: v for k, v in values.items() if k not in server_keys})
+            if {"rate_limit", "rate_window"} & set(values):
+                self.limiter = SlidingWindowLimiter(options.rate_limit, options.rate_window)
+            self.options = options
+        return self.config()
+
     # called by the handler ---------------------------------------------------------------------------
-    def dispatch(self, request: Request) -> tuple[Response, FaultRule | None]:
+    def admit(self, request: Request) -> Ticket:
+        """Count an API request as it arrives and decide its delay (the concurrency limit acts here)."""
+        options = self.options
+        credential = self.api.credential(request)
+        key = credential_label(credential)
+        others = self.traffic.admit(key, options.concurrency_limit if credential is not None else 0)
+        return Ticket(key, others, options.delay(others or 0, self._rng))
+
+    def release(self, ticket: Ticket) -> None:
+        if ticket.others is not None:
+            self.traffic.release(ticket.key)
+
+    def dispatch(self, request: Request, ticket: Ticket | None = None) -> tuple[Response, FaultRule | None]:
+        """The answer to ``request`` and the fault injected into it, if any."""
         if request.path.startswith(ADMIN_PREFIX):
-            try:
-                return self._admin(request), None
-            except Exception as exc:  # a bad admin call answers 500 instead of dropping the connection
-                return Response(500, {"error": f"{type(exc).__name__}: {exc}"}), None
+            return self.admin(request), None
+        response, fault, outcome = self._answer(request, ticket)
+        if ticket is not None:
+            self.traffic.answered(ticket.key, response.status, outcome)
+        return response, fault
+
+    def _answer(self, request: Request, ticket: Ticket | None) -> tuple[Response, FaultRule | None, str]:
+        options = self.options
+        if ticket is not None and ticket.others is None:
+            return self._overloaded(options), None, "overloaded"
         fault = self.faults.pick(request)
         if fault and fault.kind in {"429", "429_no_retry_after"}:
             retry_after = fault.seconds if fault.kind == "429" else None
-            return self.api.rate_limited(retry_after), fault
+            return self.api.rate_limited(retry_after), fault, "faulted"
         if fault and fault.kind in {"500", "502", "503", "504"}:
-            return self.api.error(int(fault.kind), "server_error", "Emulated server error"), fault
+            return self.api.error(int(fault.kind), "server_error", "Emulated server error"), fault, "faulted"
         credential = self.api.credential(request)
         if credential is not None:
             wait = self.limiter.check(credential)
             if wait is not None:
-                return self.api.rate_limited(wait if self.send_retry_after else None), None
+                return self.api.rate_limited(wait if options.send_retry_after else None), None, "rate_limited"
         try:
             response = self.api.handle(request)
         except Exception as exc:  # an emulator bug must show as a 500, not kill the connection
             response = self.api.error(500, "internal_error", f"{type(exc).__name__}: {exc}")
         if fault and fault.kind == "empty_page" and response.status == 200:
             response = self.api.empty_page(response)
-        return response, fault
+        return response, fault, "faulted" if fault else "served"
+
+    def _overloaded(self, options: ServerOptions) -> Response:
+        retry_after = OVERLOAD_RETRY_AFTER if options.send_retry_after else None
+        if options.overload_status == 429:
+            return self.api.rate_limited(retry_after)
+        response = self.api.error(503, "service_unavailable", "Too many concurrent requests")
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(max(1, round(retry_after)))
+        return response
 
     def record(self, request: Request, status: int, fault: FaultRule | None) -> None:
         if request.path.startswith(ADMIN_PREFIX):
@@ -344,36 +220,48 @@ class EmulatorServer:
         with self._log_lock:
             self.log.append(entry)
 
+    def admin(self, request: Request) -> Response:
+        """Answer an ``/__emulator/`` request; a bad call answers 400 (or 500) instead of dropping the
+        connection."""
+        try:
+            return self._admin(request)
+        except (TypeError, ValueError) as exc:
+            return Response(400, {"error": f"{type(exc).__name__}: {exc}"})
+        except NotImplementedError:
+            return Response(501, {"error": f"{self.api.name} does not support {request.path}"})
+        except Exception as exc:
+            return Response(500, {"error": f"{type(exc).__name__}: {exc}"})
+
     def _admin(self, request: Request) -> Response:
-        action = request.path[len(ADMIN_PREFIX):].strip("/")
+        action, method = request.path[len(ADMIN_PREFIX):].strip("/"), request.method
         try:
             body = request.json() or {}
         except ValueError:
             return Response(400, {"error": "bad_json"})
         if action == "health":
             return Response(200, {"ok": True, "api": self.api.name})
-        if action == "requests" and request.method == "DELETE":
+        if action == "requests" and method == "DELETE":
             self.clear_log()
             return Response(200, {"ok": True})
         if action == "requests":
             return Response(200, [entry.__dict__ for entry in self.requests()])
-        if action == "faults" and request.method == "POST":
-            try:
-                self.faults.replace(body.get("faults", []), seed=int(body.get("seed", 0)))
-            except (TypeError, ValueError) as exc:
-                return Response(400, {"error": str(exc)})
+        if action == "faults" and method == "POST":
+            self.faults.replace(body.get("faults", []), seed=int(body.get("seed", 0)))
             return Response(200, {"ok": True})
         if action == "faults":
             return Response(200, self.faults.summary())
-        if action == "config" and request.method == "POST":
-            if "rate_limit" in body:
-                self.limiter = SlidingWindowLimiter(int(body["rate_limit"]),
-                                                    float(body.get("rate_window", self.limiter.window)))
-            if "send_retry_after" in body:
-                self.send_retry_after = bool(body["send_retry_after"])
+        if action == "config":
+            config = self.configure(**body) if method == "POST" else self.config()
+            return Response(200, {"ok": True, "config": config})
+        if action == "stats" and method == "DELETE":
+            self.traffic.reset()
             return Response(200, {"ok": True})
-        if action == "mutate" and request.method == "POST":
+        if action == "stats":
+            return Response(200, {**self.traffic.snapshot(), "config": self.config()})
+        if action == "mutate" and method == "POST":
             return Response(200, self.api.mutate(**body))
+        if action == "place" and method == "POST":
+            return Response(200, self.api.place(**body))
         if action == "snapshot":
             return Response(200, self.api.snapshot())
         return Response(404, {"error": f"unknown admin action {action!r}"})
@@ -411,10 +299,22 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
             )
-            response, fault = server.dispatch(request)
-            server.record(request, response.status, fault)
+            if request.path.startswith(ADMIN_PREFIX):
+                self._send(server.admin(request), None)
+                return
+            ticket = server.admit(request)
+            try:
+                if ticket.delay > 0:
+                    time.sleep(ticket.delay)  # in this connection's own thread: other requests go on
+                response, fault = server.dispatch(request, ticket)
+                server.record(request, response.status, fault)
+                self._send(response, fault)
+            finally:
+                server.release(ticket)
+
+        def _send(self, response: Response, fault: FaultRule | None) -> None:
             kind = fault.kind if fault else None
-            if kind == "timeout":
+            if fault is not None and kind == "timeout":
                 time.sleep(fault.seconds)  # the client's read timeout fires first
             payload = response.body()
             content_type = response.content_type

@@ -31,6 +31,8 @@ from sources._http import install_log_redaction, redact
 USAGE_ERROR = 2  # a wrong setting or option, nothing configured, the warehouse held by another process
 STALE = 3  # status --max-age
 
+INTERRUPTED_EXIT = {"SIGINT": 130, "SIGTERM": 143}  # 128 + the signal's number, as shells report it
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__,
@@ -98,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     install_log_redaction()
     try:
         return _dispatch(args)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once
+        print("error: interrupted again: stopped at once; committed windows stay, the one in flight does not",
+              file=sys.stderr)
+        return 130
     except UserError as exc:
         for line in getattr(exc, "lines", None) or [one_line(exc)]:
             print(f"error: {redact(line)}", file=sys.stderr)
@@ -122,6 +128,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(report.to_text())
         if args.report_json:
             report.save(args.report_json)
+        if report.interrupted_by:
+            print(report.interruption(), file=sys.stderr)
+            return INTERRUPTED_EXIT.get(report.interrupted_by, 1)
         return 0 if report.ok else 1
     if args.command == "check":
         from pipelines.check import check

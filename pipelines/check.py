@@ -71,7 +71,7 @@ def check(names: list[str] | None = None, *, allow_empty: bool = False) -> Check
         problems = preflight.source_problems(spec)
         if not problems:
             try:
-                spec.build()  # the source's own checks of its other settings (numbers, API variant); no request
+                spec.source(None, SourceRun(spec.name))  # the source's own checks of its settings; no request
                 report.details[spec.name] = probe(spec.name)
             except Exception as exc:
                 problems = [one_line(exc, section=f"sources.{spec.name}").removeprefix(f"{spec.name}: ")]

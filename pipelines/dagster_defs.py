@@ -40,6 +40,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from pipelines.registry import SOURCES
 from pipelines.report import RunReport, SourceReport
 from pipelines.run import RunRequest, run
+from sources._common.run_context import SourceRun
 
 NIGHTLY_CRON = "30 2 * * *"  # as the cron and systemd recipes in docs/operations.md
 # Building a source reads no setting it is given and sends no request: enough to list its resources.
@@ -69,14 +70,26 @@ class WarehouseTranslator(DagsterDltTranslator):
 
 
 def table_specs(translator: DagsterDltTranslator | None = None) -> list[AssetSpec]:
-    """One spec per table (dlt resource) of every source, from dagster-dlt's translator."""
+    """One spec per table of every source: per dlt resource from dagster-dlt's translator, plus the tables a
+    resource fills besides its own (dlt table variants: HelpCrunch ``messages`` come with their ``chats``, JAICP
+    ``message_statuses`` and ``reconciliation`` with ``sessions``), each depending on its resource's table."""
     translator = translator or WarehouseTranslator()
     specs = []
     for name, spec in SOURCES.items():
-        source = spec.build(**PLACEHOLDERS[name])
-        specs += [translator.get_asset_spec(DltResourceTranslatorData(resource=resource, pipeline=None))
-                  for resource in source.selected_resources.values()]
+        source = spec.source(None, SourceRun(name), **PLACEHOLDERS[name])
+        for resource in source.selected_resources.values():
+            own = translator.get_asset_spec(DltResourceTranslatorData(resource=resource, pipeline=None))
+            specs.append(own)
+            specs += [own.replace_attributes(key=AssetKey([name, table]), deps=[own.key],
+                                             description=f"{name}.{table}, loaded with {name}.{resource.name}")
+                      for table in table_variants(resource)]
     return specs
+
+
+def table_variants(resource: Any) -> list[str]:
+    """The root tables a resource fills besides its own (dlt's ``_hints_variants``; child tables ``a__b`` are part
+    of their parent's asset). A dlt-internal attribute: tests/operator/test_dagster.py fails if it moves."""
+    return [table for table in getattr(resource, "_hints_variants", {}) if "__" not in table and table != resource.name]
 
 
 SPECS = table_specs()
@@ -93,9 +106,9 @@ def conversation_warehouse(context: AssetExecutionContext) -> Iterator[Materiali
     for source in report.sources:
         if source.status != "loaded":
             continue
-        for key in sorted(context.selected_asset_keys, key=lambda key: key.path):
-            if key.path[0] == source.name:
-                yield MaterializeResult(asset_key=key, metadata=_metadata(report, source, key.path[1]))
+        for spec in SPECS:  # in their order: a table before those that depend on it
+            if spec.key.path[0] == source.name and spec.key in context.selected_asset_keys:
+                yield MaterializeResult(asset_key=spec.key, metadata=_metadata(report, source, spec.key.path[1]))
     if not report.ok:
         errors = [f"{source.name}: {source.error or source.status}" for source in report.sources
                   if source.status != "loaded"] + report.failures

@@ -6,8 +6,8 @@ record under ``warehouse.dlt``:
 
     a warning that matters   (:data:`MATTERS`: a load job retried, a package not fully loaded, columns merged by
                              naming, a column that cannot be created, state restored inconsistently, many records
-                             on one cursor value) -> a WARNING line and a note in the run report of the source
-                             whose pipeline is active
+                             on one cursor value) -> a WARNING line now, and a note in the run report of the
+                             source whose pipeline was active (:func:`attach_notes`, after the sources ran)
     everything else          -> DEBUG (shown with ``--verbose``)
 
 dlt re-creates its logger when a pipeline initializes its runtime; it then keeps the first handler it finds
@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+from typing import Any
 
 log = logging.getLogger("warehouse.dlt")
 MATTERS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
@@ -35,6 +37,8 @@ MATTERS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
     r"schema hash .* is different",
 ))
 MAX_NOTE_CHARS = 300
+_pending: dict[str | None, list[str]] = {}  # source (None: no pipeline active) -> notes not yet in a report
+_lock = threading.Lock()
 
 
 class DltLogRouter(logging.Handler):
@@ -49,12 +53,10 @@ class DltLogRouter(logging.Handler):
             note = " ".join(message.split())
             note = note if len(note) <= MAX_NOTE_CHARS else note[: MAX_NOTE_CHARS - 3] + "..."
             source = _active_source()
-            if source is None:
-                log.warning("dlt: %s", note)
-            else:
-                from sources._common.run_context import source_run
-
-                source_run(source).note(f"dlt: {note}")
+            log.warning("%sdlt: %s", f"{source}: " if source else "", note)
+            with _lock:
+                if note not in _pending.setdefault(source, []):
+                    _pending[source].append(note)
             return
         log.debug("dlt %s: %s", record.levelname.lower(), message, exc_info=record.exc_info)
 
@@ -74,6 +76,18 @@ def _active_source() -> str | None:
     except Exception:
         return None
     return name.removeprefix(PIPELINE_PREFIX) if name.startswith(PIPELINE_PREFIX) else None
+
+
+def attach_notes(report: Any) -> None:
+    """Move the notes gathered from dlt's warnings into the run report (a ``RunReport``): each into its source's
+    notes (``dlt: ...``); those logged while no source's pipeline was active into the report's notices."""
+    with _lock:
+        pending = dict(_pending)
+        _pending.clear()
+    by_name = {source.name: source for source in report.sources}
+    for name, notes in pending.items():
+        target = by_name[name].notes if name in by_name else report.notices
+        target.extend(f"dlt: {note}" for note in notes if f"dlt: {note}" not in target)
 
 
 def route_dlt_logs(verbose: bool = False) -> None:

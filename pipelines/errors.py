@@ -6,7 +6,7 @@ from dlt.common.configuration.exceptions import ConfigurationException, ConfigVa
 from dlt.common.configuration.specs import RuntimeConfiguration
 
 from pipelines.diagnose import explain
-from sources._http import ApiError, redact
+from sources._http import ApiError, Interrupted, redact
 
 RUNTIME_FIELDS = frozenset(RuntimeConfiguration.__dataclass_fields__)  # dlt's [runtime] settings
 
@@ -21,7 +21,7 @@ def root_cause(exc: BaseException) -> BaseException:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, ApiError | UserError | ConfigurationException):
+        if isinstance(current, ApiError | UserError | ConfigurationException | Interrupted | KeyboardInterrupt):
             return current
         current = current.__cause__ or current.__context__ or getattr(current, "exception", None)
     return exc
@@ -33,7 +33,7 @@ def one_line(exc: BaseException, section: str | None = None) -> str:
     ``section`` (``sources.helpcrunch``) turns a setting dlt could not read into the variable to fix.
     """
     cause = root_cause(exc)
-    if isinstance(cause, ApiError | UserError):
+    if isinstance(cause, ApiError | UserError | Interrupted):
         text = str(cause)
     elif isinstance(cause, ConfigValueCannotBeCoercedException) and (section or cause.field_name in RUNTIME_FIELDS):
         section = "runtime" if cause.field_name in RUNTIME_FIELDS else section

@@ -1,24 +1,30 @@
-"""The three sources the job knows: how each is built and which settings make it configured."""
+"""The three sources the job knows: how each is built and which settings make it configured.
+
+Every source package follows one convention, so the runner needs no source-specific hook: ``sources.<name>``
+exports ``<name>_windows(pipeline, run, **backfill)``, the planner of a run's windows, and
+``<name>_source(window=..., run=..., **backfill)``, the dlt source of one window.
+"""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import dlt
 
+from sources._common.run_context import SourceRun
+from sources._common.windows import Window
+
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """How to tell whether a source is configured, and how to build it."""
+    """How to tell whether a source is configured, and how to plan and build its windows."""
 
     name: str
     secret: str  # the credential argument: api_key or token
-    required: tuple[str, ...]  # further settings required together with the credential
-    factory: str  # "module:function"
-    windows: str | None = None  # "module:function"(pipeline, **kwargs) -> the extra kwargs of one load per window
+    required: tuple[str, ...] = ()  # further settings required together with the credential
 
     def variable(self, setting: str) -> str:
         return f"SOURCES__{self.name.upper()}__{setting.upper()}"
@@ -32,28 +38,23 @@ class SourceSpec:
                 missing.append(self.variable(setting))
         return missing
 
-    def build(self, **kwargs: Any) -> Any:
-        module, function = self.factory.split(":")
-        factory: Callable[..., Any] = getattr(importlib.import_module(module), function)
-        return factory(**kwargs)
+    def windows(self, pipeline: dlt.Pipeline, run: SourceRun, **backfill: Any) -> Iterator[Window]:
+        """The windows of one run, planned one at a time from the pipeline's committed state."""
+        return self._export("windows")(pipeline=pipeline, run=run, **backfill)  # type: ignore[no-any-return]
 
+    def source(self, window: Window, run: SourceRun, **backfill: Any) -> Any:
+        """The dlt source that loads one window."""
+        return self._export("source")(window=window, run=run, **backfill)
 
-    def builds(self, pipeline: dlt.Pipeline, **kwargs: Any) -> Iterator[Any]:
-        """The sources of one run: one per window when the source cuts its run into windows (each window is
-        then its own load, so a crash loses at most one window), else one."""
-        if self.windows is None:
-            yield self.build(**kwargs)
-            return
-        module, function = self.windows.split(":")
-        for window in getattr(importlib.import_module(module), function)(pipeline, **kwargs):
-            yield self.build(**kwargs, **window)
+    def _export(self, kind: str) -> Any:
+        return getattr(importlib.import_module(f"sources.{self.name}"), f"{self.name}_{kind}")
 
 
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
-        SourceSpec("helpcrunch", "api_key", (), "sources.helpcrunch:helpcrunch_source"),
-        SourceSpec("conpeek", "api_key", ("base_url",), "sources.conpeek:conpeek_source"),
-        SourceSpec("jaicp", "token", (), "sources.jaicp:jaicp_source", windows="sources.jaicp:jaicp_windows"),
+        SourceSpec("helpcrunch", "api_key"),
+        SourceSpec("conpeek", "api_key", ("base_url",)),
+        SourceSpec("jaicp", "token"),
     )
 }

@@ -38,22 +38,22 @@ class ResourceReport:
 @dataclass
 class SourceReport:
     name: str
-    status: str = "not run"  # loaded | failed
+    status: str = "not run"  # loaded | failed | interrupted | not started
     error: str | None = None
     seconds: float = 0.0  # the source's duration
     loaded_packages: int = 0
+    windows: int = 0  # windows committed by this run
+    max_lateness_seconds: float | None = None  # the largest lateness of a record seen (where the API shows it)
     row_counts: dict[str, int] = field(default_factory=dict)
     resources: list[ResourceReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     started_at: datetime = field(default_factory=utc_now)
     ended_at: datetime | None = None  # None: started_at + seconds
-    windows: int = 0  # windows committed (each its own load)
-    max_lateness_seconds: float | None = None  # the latest record seen behind its cursor, when the source measures it
     api_host: str | None = None  # the API host it read (scheme://host[:port], no credentials)
 
     @property
     def outcome(self) -> str:
-        """The status as run history records it: ok | failed | interrupted | not run."""
+        """The status as run history records it: ok | failed | interrupted | not started | not run."""
         return "ok" if self.status == "loaded" else self.status
 
     @property
@@ -85,6 +85,7 @@ class RunReport:
     views: list[str] = field(default_factory=list)
     published: str | None = None
     backfill: tuple[str | None, str | None] | None = None  # the resolved UTC range [from, to)
+    interrupted_by: str | None = None  # SIGTERM or SIGINT: the run stopped early
     started_at: datetime = field(default_factory=utc_now)
     ended_at: datetime | None = None
     run_id: str = ""
@@ -94,7 +95,16 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and all(source.status == "loaded" for source in self.sources)
+        return not self.failures and not self.interrupted_by and all(source.status == "loaded"
+                                                                      for source in self.sources)
+
+    def interruption(self) -> str:
+        """One line: what an interrupted run committed, and what the next run does."""
+        done = "; ".join(f"{source.name} {source.status}" + (f" ({source.windows} window(s) committed)"
+                                                             if source.status in ("loaded", "interrupted") else "")
+                         for source in self.sources)
+        return (f"interrupted by {self.interrupted_by}: {done}. Committed windows stay; the next run continues "
+                "from the last committed window (views and the published copy are refreshed then)")
 
     @property
     def seconds(self) -> float:
@@ -112,8 +122,8 @@ class RunReport:
             lines.append(f"backfill [{self.backfill[0]}, {self.backfill[1]}) UTC: cursors left unchanged")
         for source in self.sources:
             head = f"{source.name}: {source.status} in {source.seconds:.1f} s"
-            if source.status == "loaded":
-                head += f", {source.rows:,} rows, {source.requests:,} requests"
+            if source.status in ("loaded", "interrupted"):
+                head += f", {source.rows:,} rows, {source.requests:,} requests, {source.windows} window(s)"
             lines.append(head)
             if source.error:
                 lines.append(f"  error: {source.error}")
@@ -129,7 +139,9 @@ class RunReport:
             lines.append(f"analytics views refreshed: {', '.join(self.views)}")
         if self.published:
             lines.append(f"published for BI tools: {self.published}")
-        lines.append("run status: " + ("OK" if self.ok else "FAILED"))
+        if self.interrupted_by:
+            lines.append(self.interruption())
+        lines.append("run status: " + ("OK" if self.ok else "INTERRUPTED" if self.interrupted_by else "FAILED"))
         return redact("\n".join(lines))
 
     def to_json(self) -> str:

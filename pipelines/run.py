@@ -4,22 +4,26 @@ and publish a consistent copy of the warehouse for BI tools."""
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
 
 from pipelines import preflight
-from pipelines.errors import UserError, one_line
+from pipelines.dlt_logging import attach_notes
+from pipelines.errors import UserError, one_line, root_cause
 from pipelines.history import RunHistory
 from pipelines.registry import SOURCES, SourceSpec
 from pipelines.report import ResourceReport, RunReport, SourceReport, schema_changes
 from pipelines.warehouse import WarehousePaths, loader_file_format, pipeline_for, publish, run_lock
-from sources._common.run_context import SourceRun, reset_source_run
-from sources._common.windows import Backfill
+from sources._common.run_context import SourceRun
+from sources._common.windows import Backfill, Window
+from sources._http import Interrupted
 
 log = logging.getLogger("warehouse.run")
 PROGRESS_EVERY_SECONDS = 15.0
@@ -55,7 +59,11 @@ def select_sources(names: Iterable[str]) -> tuple[list[SourceSpec], list[str]]:
 
 
 def run(request: RunRequest) -> RunReport:
-    """Run the job under the warehouse lock and return its report (``report.ok`` is the exit status)."""
+    """Run the job under the warehouse lock and return its report (``report.ok`` is the exit status).
+
+    SIGTERM and Ctrl-C stop the run at its next request: the windows already committed stay, the one in flight is
+    not committed, later sources are not started, the views and the published copy are left for the next run.
+    """
     backfill = None
     if request.backfill_from or request.backfill_to:
         try:
@@ -67,11 +75,18 @@ def run(request: RunRequest) -> RunReport:
     preflight.validate(specs, paths, allow_empty=request.allow_empty)  # every setting, before the lock
     report = RunReport(notices=notices, backfill=(f"{backfill.start:%Y-%m-%dT%H:%M:%SZ}",
                                                   f"{backfill.end:%Y-%m-%dT%H:%M:%SZ}") if backfill else None)
-    with run_lock(paths), RunHistory.begin(paths, report, [spec.name for spec in specs]) as history:
+    stop = threading.Event()
+    with run_lock(paths), stop_on_signals(stop) as received, \
+            RunHistory.begin(paths, report, [spec.name for spec in specs]) as history:
         for spec in specs:
-            report.sources.append(_run_source(spec, paths, request))
+            if stop.is_set():
+                report.sources.append(SourceReport(spec.name, status="not started"))
+                continue
+            report.sources.append(_run_source(spec, paths, request, stop))
+        report.interrupted_by = received[0] if received else None
+        attach_notes(report)  # dlt's warnings that matter
         history.record()  # ops.runs, before publishing: the published copy carries it
-        if any(source.loaded_packages for source in report.sources):
+        if report.interrupted_by is None and any(source.loaded_packages for source in report.sources):
             from pipelines.analytics import refresh_views
 
             try:
@@ -83,29 +98,59 @@ def run(request: RunRequest) -> RunReport:
             except Exception as exc:  # the load itself succeeded; say what did not
                 report.failures.append(f"publish: {one_line(exc)}")
                 history.record()
-    if not report.ok:
+    if not report.ok and not report.interrupted_by:
         from pipelines.alerts import alert_on_failure
 
         alert_on_failure(report)
     return report
 
 
-def _run_source(spec: SourceSpec, paths: WarehousePaths, request: RunRequest) -> SourceReport:
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[list[str]]:
+    """While the block runs, SIGTERM and Ctrl-C set ``stop`` (the sources then stop at their next request) and
+    are named in the yielded list; a second one stops at once. Only the main thread can take signals."""
+    received: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        received.append(signal.Signals(signum).name)
+        stop.set()
+        log.debug("%s received: stopping at the next request; committed windows stay (again to stop at once)",
+                  received[0])
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _run_source(spec: SourceSpec, paths: WarehousePaths, request: RunRequest, stop: threading.Event) -> SourceReport:
+    """Load one source window by window: each window is one ``pipeline.run`` (data and cursors committed together)
+    before the next is planned, so a run killed at any point loses at most the window in flight."""
     started = time.monotonic()
-    source_run = reset_source_run(spec.name)
+    source_run = SourceRun(spec.name, stop=stop)
     report = SourceReport(spec.name)
     progress = _Progress(source_run)
     try:
         pipeline = pipeline_for(spec.name, paths)
         report.loaded_packages += _finish_pending(pipeline, report)
-        kwargs: dict[str, Any] = {}
+        backfill: dict[str, Any] = {}
         if request.backfill_from:
-            kwargs = {"backfill_from": request.backfill_from, "backfill_to": request.backfill_to}
+            backfill = {"backfill_from": request.backfill_from, "backfill_to": request.backfill_to}
         progress.start()
         had_schema = bool(pipeline.default_schema_name)
         updates = []
-        for source in spec.builds(pipeline, **kwargs):  # JAICP: one load per window
-            info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
+        for window in spec.windows(pipeline, source_run, **backfill):
+            progress.window = window
+            info = pipeline.run(spec.source(window, source_run, **backfill),
+                                loader_file_format=loader_file_format(pipeline))
+            source_run.progress.windows_done += 1
             report.loaded_packages += len(info.loads_ids)
             updates += [package.schema_update for package in info.load_packages]
             normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
@@ -116,10 +161,17 @@ def _run_source(spec: SourceSpec, paths: WarehousePaths, request: RunRequest) ->
         report.status = "loaded"
     except Exception as exc:
         log.debug("%s failed", spec.name, exc_info=True)
-        report.status, report.error = "failed", one_line(exc, section=f"sources.{spec.name}")
+        if stop.is_set() and isinstance(root_cause(exc), Interrupted | KeyboardInterrupt):
+            report.status = "interrupted"
+            report.error = (f"stopped; {source_run.progress.windows_done} window(s) committed, the one in flight "
+                            "was not; the next run continues from the last committed window")
+        else:
+            report.status, report.error = "failed", one_line(exc, section=f"sources.{spec.name}")
     finally:
         progress.stop()
         report.seconds = time.monotonic() - started
+        report.windows = source_run.progress.windows_done
+        report.max_lateness_seconds = source_run.lateness_seconds
         report.resources = _resource_reports(source_run, report.row_counts)
         report.notes = [*report.notes, *source_run.notes]
     return report
@@ -143,7 +195,7 @@ def _finish_pending(pipeline: dlt.Pipeline, report: SourceReport) -> int:
 
 
 def _resource_reports(source_run: SourceRun, row_counts: dict[str, int]) -> list[ResourceReport]:
-    stats = [client.stats for client in source_run.clients]
+    stats = [client.stats for client in source_run.api_clients]
     names = {name for s in stats for name in s.requests} | {t for t in row_counts if not t.startswith("_dlt")}
     reports = []
     for name in sorted(names):
@@ -159,12 +211,15 @@ def _resource_reports(source_run: SourceRun, row_counts: dict[str, int]) -> list
 
 
 class _Progress:
-    """Logs request counts every few seconds while a long source runs."""
+    """Logs where a long source run stands every few seconds: windows committed and planned, records and
+    requests so far, and the time left where the API says how much there is, at the rate of the last minute."""
 
     def __init__(self, source_run: SourceRun) -> None:
         self.source_run = source_run
+        self.window: Window | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="progress")
+        self._history: list[tuple[float, int, float]] = []  # (when, requests, seconds waited for the budget)
 
     def start(self) -> None:
         self._thread.start()
@@ -174,9 +229,35 @@ class _Progress:
 
     def _loop(self) -> None:
         while not self._stop.wait(PROGRESS_EVERY_SECONDS):
-            counts: dict[str, int] = {}
-            for client in self.source_run.clients:
-                for name, value in client.stats.requests.items():
-                    counts[name] = counts.get(name, 0) + int(value)
-            detail = ", ".join(f"{name} {value:,}" for name, value in sorted(counts.items()))
-            log.info("%s: %s requests so far (%s)", self.source_run.name, f"{sum(counts.values()):,}", detail)
+            log.info("%s", self.line())
+
+    def line(self) -> str:
+        """``helpcrunch: window 3 of ~12 (2 committed), 41,200 records, 1,876 requests, about 14 min left``."""
+        run, clients = self.source_run, self.source_run.api_clients
+        requests = run.requests
+        records = int(sum(client.stats.total("records") for client in clients))
+        waited = sum(client.limiter.waited for client in clients)
+        now = time.monotonic()
+        self._history = [h for h in self._history if now - h[0] <= 60.0] + [(now, requests, waited)]
+        since, requests_then, waited_then = self._history[0]
+        parts = [f"{run.name}: "]
+        progress = run.progress
+        if self.window is not None:
+            planned = f" of ~{progress.windows_planned}" if progress.windows_planned else ""
+            parts.append(f"window {self.window.number}{planned} ({progress.windows_done} committed), ")
+        parts.append(f"{records:,} records, {requests:,} requests")
+        rate = (requests - requests_then) / (now - since) if now - since >= 1 else 0.0
+        if progress.remaining_requests is not None and rate > 0:
+            left = max(0.0, progress.remaining_requests - (requests - progress.requests_at_plan))
+            parts.append(f", about {_duration(left / rate)} left")
+        if now - since >= 1 and (waited - waited_then) / (now - since) > 0.5:
+            parts.append(" (waiting for rate budget)")
+        return "".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -29,9 +29,16 @@ Assumptions where the docs are silent (all switchable where marked):
 * Errors: ``{"error": {"code": ..., "message": ...}}``; 401 for a missing/unknown key (``Bearer <key>``
   included), 400 ``invalid_parameter``/``invalid_filter``, 429 ``too_many_requests``. No rate limit
   by default (``default_rate_limit = 0``).
-* ``mutate(advance_seconds=3600, new_conversations=3, new_messages=12, late_records=2, new_field=None)``:
-  late records (one per table per count) have ``ts`` 5–30 min before the new "now" and are written now;
-  ``new_field=True`` gives every record written from then on a ``sentiment`` field.
+* ``mutate(advance_seconds=3600, new_conversations=3, new_messages=12, late_records=2, new_field=None,
+  late_count=0, late_hours=18)``: late records (one per table per count) have ``ts`` 5–30 min before the
+  new "now" (``late_records``) or exactly ``late_hours`` before it (``late_count``: asynchronous
+  statistics, e.g. 2–24 h late) and are written now; ``new_field=True`` gives every record written from
+  then on a ``sentiment`` field.
+* ``place(conversations=[{"ts", "written"?}], messages=[{"ts", "written"?, "conversation_id"?}])``
+  (``POST /__emulator/place``) adds records at exact event and write seconds (:mod:`.place`).
+* A ``date`` (or ``system_date``) filter and the ``from_id`` cursor combine freely, so a client may walk
+  disjoint date partitions side by side, each with its own ``from_id``; a partition's walk ends as soon as
+  no id can hold a record of its range (the largest write delay seen bounds that), without scanning on.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from typing import Any
 from emulators._server import EmulatedApi, Request, Response, Router
 from emulators.conpeek.data import ConpeekData, Row, Table
 from emulators.conpeek.filters import CompiledFilter, FilterError, Property, parse_filter
-from emulators.conpeek.objectid import floor_id, is_object_id
+from emulators.conpeek.objectid import ceiling_id, floor_id, is_object_id
+from emulators.conpeek.place import place
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 100
@@ -94,6 +95,10 @@ class ConpeekApi(EmulatedApi):
         except (TypeError, ValueError) as exc:
             return {"error": f"{type(exc).__name__}: {exc}"}
 
+    def place(self, **params: Any) -> dict[str, Any]:
+        """Records at exact times (see :mod:`emulators.conpeek.place`); a bad spec raises ``ValueError``."""
+        return place(self.data, **params)
+
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         return self.data.snapshot()
 
@@ -152,6 +157,8 @@ class ConpeekApi(EmulatedApi):
             hi = bisect_left(ids, query.before_id)
         if query.filter.min_id_seconds is not None:
             lo = max(lo, bisect_left(ids, floor_id(query.filter.min_id_seconds)))
+        if query.filter.max_time_seconds is not None:  # spares a walk of one date partition the rest of the table
+            hi = min(hi, bisect_right(ids, ceiling_id(query.filter.max_time_seconds + table.max_delay)))
         descending = bool(query.before_id and not query.from_id and self.before_order == "desc")
         indexes = range(hi - 1, lo - 1, -1) if descending else range(lo, hi)
         if not query.filter.predicates:

@@ -23,7 +23,7 @@ from itertools import accumulate
 from typing import Any
 
 from emulators.conpeek import vocab
-from emulators.conpeek.objectid import ObjectIdMinter
+from emulators.conpeek.objectid import ObjectIdMinter, object_id_seconds
 
 DAY = 86_400
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -53,15 +53,20 @@ def resolve_now(now: datetime | str | float | None) -> int:
 
 
 class Table:
-    """Records sorted by id: parallel lists of ids and compact rows."""
+    """Records sorted by id: parallel lists of ids and compact rows (``row[0]`` is the event time), and the
+    largest delay between a record's event and its write (the second in its id), which bounds how far
+    past a time range a record of that range can sort."""
 
     def __init__(self, ids: list[str], rows: list[Row]) -> None:
         self.ids, self.rows = ids, rows
+        self.max_delay = max((object_id_seconds(oid) - row[0] for oid, row in zip(ids, rows, strict=True)),
+                             default=0)
 
     def insert(self, oid: str, row: Row) -> None:
         index = bisect_left(self.ids, oid)
         self.ids.insert(index, oid)
         self.rows.insert(index, row)
+        self.max_delay = max(self.max_delay, object_id_seconds(oid) - row[0])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -156,6 +161,19 @@ class ConpeekData:
         order = sorted(range(len(rows)), key=ids.__getitem__)
         return Table([ids[i] for i in order], [rows[i] for i in order])
 
+    # the generator's steps, for records placed at exact times (``place.py``)
+    def open_conversation(self, ts: int) -> int:
+        """Open a conversation at ``ts``; returns its entity index."""
+        return self._new_entity(ts)
+
+    def message_row(self, ts: int, written: int, entity: int) -> Row:
+        """A message row of conversation ``entity`` (random content)."""
+        return self._message_row(ts, written, entity)
+
+    def conversation_before(self, ts: int) -> int:
+        """A recent conversation opened at or before ``ts`` (the oldest one when none is)."""
+        return self._entity_before(ts)
+
     # -- serving ---------------------------------------------------------------------------------------
     def conversation_record(self, oid: str, row: Row) -> dict[str, Any]:
         e = self.entities[row[1]]
@@ -226,8 +244,13 @@ class ConpeekData:
         return recent[min(len(recent) - 1, int(self.rng.expovariate(0.3)))]
 
     def mutate(self, *, advance_seconds: int = 3600, new_conversations: int = 3, new_messages: int = 12,
-               late_records: int = 2, new_field: bool | None = None) -> dict[str, Any]:
-        """Let time pass: move "now", write new records (and late ones, whose ts is 5–30 min old)."""
+               late_records: int = 2, new_field: bool | None = None, late_count: int = 0,
+               late_hours: float = 18.0) -> dict[str, Any]:
+        """Let time pass: move "now", write new records and late ones: ``late_records`` per table whose ts
+        is 5–30 min before the new now, and ``late_count`` per table whose ts is exactly ``late_hours``
+        before it (asynchronous statistics); all late records are written (their ids minted) at now."""
+        if late_hours < 0:
+            raise ValueError(f"late_hours must not be negative, got {late_hours}")
         with self.lock:
             rng = self.rng
             if new_field is not None:
@@ -242,16 +265,22 @@ class ConpeekData:
             def late_time() -> int:
                 return self.now - rng.randint(300, 1800)
 
+            def very_late_time() -> int:
+                return self.now - round(late_hours * 3600)
+
             for ts in sorted(event_time() for _ in range(int(new_conversations))):
                 pending.append((self._written(ts), "c", (ts, self._new_entity(ts)), False))
-            for _ in range(int(late_records)):
-                ts = late_time()
-                pending.append((self.now, "c", (ts, self._new_entity(ts)), True))
-            for late, count in ((False, int(new_messages)), (True, int(late_records))):
+            for when, count in ((late_time, int(late_records)), (very_late_time, int(late_count))):
+                for _ in range(count):
+                    ts = when()
+                    pending.append((self.now, "c", (ts, self._new_entity(ts)), True))
+            for when, count in ((event_time, int(new_messages)), (late_time, int(late_records)),
+                                (very_late_time, int(late_count))):
+                late = when is not event_time
                 if not self.entities:
                     break
                 for _ in range(count):
-                    ts = late_time() if late else event_time()
+                    ts = when()
                     entity = self._entity_before(ts)
                     ts = max(ts, self.entities[entity][0])
                     written = self.now if late else self._written(ts)

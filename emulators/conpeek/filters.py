@@ -36,7 +36,8 @@ class FilterError(ValueError):
 class Property:
     """A filterable property: its value kind, how to read it off a compact row, and whether a lower
     bound on it is also a lower bound on the id's embedded seconds (true of the event and system times,
-    since a record is never written before its event)."""
+    since a record is never written before its event); an upper bound then bounds the id too, give or
+    take the table's largest write delay."""
 
     kind: str  # "time" | "int_list" | "str_list" | "str"
     getter: Callable[[Row], Any]
@@ -45,10 +46,12 @@ class Property:
 
 @dataclass
 class CompiledFilter:
-    """All predicates of a filter (ANDed) and the lowest id second a match can have."""
+    """All predicates of a filter (ANDed), the lowest id second a match can have, and the highest event
+    second it can have (a match's id second is at most that plus the table's largest write delay)."""
 
     predicates: list[Callable[[Row], bool]] = field(default_factory=list)
     min_id_seconds: int | None = None
+    max_time_seconds: int | None = None
 
     def __call__(self, row: Row) -> bool:
         return all(predicate(row) for predicate in self.predicates)
@@ -99,6 +102,10 @@ def _compile_one(compiled: CompiledFilter, name: str, prop: Property, op: Any, v
         if prop.bounds_id and op in ("gte", "gt"):
             floor = bound if op == "gte" else bound + 1
             compiled.min_id_seconds = max(compiled.min_id_seconds or 0, floor)
+        if prop.bounds_id and op in ("lte", "lt"):
+            ceiling = bound if op == "lte" else bound - 1
+            compiled.max_time_seconds = min(ceiling, compiled.max_time_seconds if compiled.max_time_seconds
+                                            is not None else ceiling)
         return
     allowed = OTHER_OPERATORS[prop.kind]
     if op is not None and op not in allowed:

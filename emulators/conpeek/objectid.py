@@ -31,6 +31,11 @@ def floor_id(seconds: int) -> str:
     return f"{max(0, seconds):08x}" + "0" * 16
 
 
+def ceiling_id(seconds: int) -> str:
+    """The highest possible ObjectId of ``seconds`` (used as a search bound, never served)."""
+    return f"{max(0, seconds):08x}" + "f" * 16
+
+
 class ObjectIdMinter:
     """A pool of ``writers`` independent writers, each with its own random part and counter."""
 

@@ -17,6 +17,12 @@ documentation leaves open. Assumptions where the docs are silent:
 * Empty chats have no messages (``lastMessageId/At/Text`` null); ``snoozedUntil`` is always in the past.
 * Unknown chat → 404 ``chat_not_found``; unknown customer → 404 ``customer_not_found``.
 * The write endpoints answer plausibly (201/200) but never change the data.
+* Search operators on Date fields (``chats.createdAt >= t``) compare as written: the docs give the operator
+  table for customers only, so the ``date_operators`` switch serves the other readings too.
+
+Admin: ``mutate`` lets time pass (:mod:`.mutate`); ``place(chats=[...])`` (``POST /__emulator/place``)
+adds chats and messages at exact times (:mod:`.place`); ``max_page_size`` and ``date_operators`` are
+switchable through ``POST /__emulator/config``.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ def create_api(*, seed: int = 1, scale: float = 1.0, now: float | str | datetime
                agents: int | None = None, departments: int | None = None,
                api_keys: Iterable[str] | str = ("demo-helpcrunch-key",), search_total: str = "meta",
                support_updated_at: bool = True, messages_key: str = "data",
-               timestamp_style: str = "mixed") -> HelpCrunchApi:
+               timestamp_style: str = "mixed", max_page_size: int | None = None,
+               date_operators: str = "as_written") -> HelpCrunchApi:
     """Build the emulated API.
 
     ``scale`` 1.0 gives 300 chats x 10 messages, 250 customers, 8 agents, 3 departments; ``chats``,
@@ -44,6 +51,10 @@ def create_api(*, seed: int = 1, scale: float = 1.0, now: float | str | datetime
     ``search_total``: ``"meta"`` (``{"data", "meta": {"total"}}``) or ``"top"`` (``{"data", "total"}``) for
     ``POST /chats/search``. ``support_updated_at=False`` rejects the ``chats.updatedAt`` filter as unknown.
     ``messages_key``: ``"data"`` or ``"messages"``. ``timestamp_style``: ``"mixed"``, ``"int"`` or ``"string"``.
+    Run-time switches (also keys of ``POST /__emulator/config``): ``max_page_size`` serves at most that many
+    records per page whatever ``limit`` asks (``meta.total``/``total`` stay whole; default: off);
+    ``date_operators`` reads ``>``, ``<``, ``>=``, ``<=`` on Date fields ``"as_written"`` (default),
+    ``"inclusive"`` (``>``/``<`` act as ``>=``/``<=``) or ``"exclusive"`` (``>=``/``<=`` act as ``>``/``<``).
     """
     real_clock = now is None
     if now is None:
@@ -56,7 +67,8 @@ def create_api(*, seed: int = 1, scale: float = 1.0, now: float | str | datetime
     dataset = build_dataset(seed, int(now), sizes)
     return HelpCrunchApi(dataset, seed=seed, api_keys=api_keys, search_total=search_total,
                          support_updated_at=support_updated_at, messages_key=messages_key,
-                         timestamp_style=timestamp_style, real_clock=real_clock)
+                         timestamp_style=timestamp_style, real_clock=real_clock, max_page_size=max_page_size,
+                         date_operators=date_operators)
 
 
 __all__ = ["HelpCrunchApi", "create_api"]

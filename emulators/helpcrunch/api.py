@@ -13,10 +13,12 @@ from emulators._server import EmulatedApi, Request, Response, Router
 from emulators.helpcrunch import render
 from emulators.helpcrunch.model import AGENT, CUSTOMER, Chat, Dataset
 from emulators.helpcrunch.mutate import mutate
+from emulators.helpcrunch.place import place
 from emulators.helpcrunch.search import (
     BLANK,
     CHAT_FIELDS,
     CUSTOMER_FIELDS,
+    DATE_OPERATOR_READINGS,
     NOT_VALID,
     ValidationError,
     compile_search,
@@ -45,7 +47,8 @@ class HelpCrunchApi(EmulatedApi):
 
     def __init__(self, dataset: Dataset, *, seed: int = 1, api_keys: Iterable[str] = ("demo-helpcrunch-key",),
                  search_total: str = "meta", support_updated_at: bool = True, messages_key: str = "data",
-                 timestamp_style: str = "mixed", real_clock: bool = False) -> None:
+                 timestamp_style: str = "mixed", real_clock: bool = False, max_page_size: int | None = None,
+                 date_operators: str = "as_written") -> None:
         if search_total not in ("meta", "top"):
             raise ValueError(f"search_total must be 'meta' or 'top', not {search_total!r}")
         if messages_key not in ("data", "messages"):
@@ -60,9 +63,13 @@ class HelpCrunchApi(EmulatedApi):
         if not support_updated_at:
             del self.chat_fields["chats.updatedAt"]
         self.real_clock = real_clock
+        self.max_page_size: int | None = None
+        self.date_operators = "as_written"
+        self.placements = 0
         self.last_served = 0  # wall-clock second of the latest answer
         self.mutations = 0
         self.lock = threading.RLock()
+        self.configure(max_page_size=max_page_size, date_operators=date_operators)
         self.router = Router()
         for method, path, func in (
             ("GET", "/v1/chats", self.list_chats),
@@ -115,6 +122,35 @@ class HelpCrunchApi(EmulatedApi):
             not_before = self.last_served if self.real_clock else 0
             return mutate(self.ds, rng, real_clock=self.real_clock, not_before=not_before, **params)
 
+    def place(self, **params: Any) -> dict[str, Any]:
+        """Chats at exact times (see :mod:`emulators.helpcrunch.place`); a bad spec raises ``ValueError``."""
+        with self.lock:
+            self.placements += 1
+            return place(self.ds, random.Random(f"{self.seed}:place:{self.placements}"), **params)
+
+    def config(self) -> dict[str, Any]:
+        return {"max_page_size": self.max_page_size, "date_operators": self.date_operators}
+
+    def configure(self, **options: Any) -> None:
+        """Set ``max_page_size`` (records per page at most, whatever ``limit`` asks; ``None``: off) and
+        ``date_operators`` (see :data:`~emulators.helpcrunch.search.DATE_OPERATOR_READINGS`)."""
+        unknown = set(options) - set(self.config())
+        if unknown:
+            raise ValueError(f"unknown config key(s) {', '.join(sorted(unknown))}; known: {', '.join(self.config())}")
+        size = options.get("max_page_size", self.max_page_size)
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ValueError(f"max_page_size must be a positive integer or null, got {size!r}")
+        reading = options.get("date_operators", self.date_operators)
+        if reading not in DATE_OPERATOR_READINGS:
+            raise ValueError(f"date_operators must be one of {', '.join(DATE_OPERATOR_READINGS)}, got {reading!r}")
+        with self.lock:
+            self.max_page_size, self.date_operators = size, reading
+
+    def _paging(self, offset: Any, limit: Any, errors: list[tuple[str, str]]) -> tuple[int, int]:
+        """``(offset, limit)`` validated, the limit cut to ``max_page_size`` (``meta``/``total`` stay whole)."""
+        offset, limit = paging(offset, limit, errors)
+        return offset, min(limit, self.max_page_size) if self.max_page_size else limit
+
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every record as the GET list endpoints serve it (messages oldest first per chat, private notes included)."""
         with self.lock:
@@ -157,11 +193,11 @@ class HelpCrunchApi(EmulatedApi):
         errors: list[tuple[str, str]] = []
         body = self._body(request)
         try:
-            predicate = compile_search(body, fields)
+            predicate = compile_search(body, fields, self.date_operators)
         except ValidationError as exc:
             errors.extend(exc.errors)
             predicate = None
-        offset, limit = paging(body.get("offset"), body.get("limit"), errors)
+        offset, limit = self._paging(body.get("offset"), body.get("limit"), errors)
         attr, descending = ordering(body.get("sort"), body.get("order"), sorts, default, errors)
         if errors or predicate is None:
             raise ValidationError(errors)
@@ -173,7 +209,7 @@ class HelpCrunchApi(EmulatedApi):
     # -- chats -------------------------------------------------------------------------------------------
     def list_chats(self, request: Request) -> Response:
         errors: list[tuple[str, str]] = []
-        offset, limit = paging(request.arg("offset"), request.arg("limit"), errors)
+        offset, limit = self._paging(request.arg("offset"), request.arg("limit"), errors)
         attr, descending = ordering(request.arg("sort"), request.arg("order"), CHAT_SORTS, DEFAULT_ORDER, errors)
         if errors:
             return self._invalid(errors)
@@ -203,7 +239,7 @@ class HelpCrunchApi(EmulatedApi):
         if chat is None:
             return self.error(404, "chat_not_found", "Chat not found")
         errors: list[tuple[str, str]] = []
-        offset, limit = paging(request.arg("offset"), request.arg("limit"), errors)
+        offset, limit = self._paging(request.arg("offset"), request.arg("limit"), errors)
         if errors:
             return self._invalid(errors)
         total = len(chat.messages)
@@ -215,7 +251,7 @@ class HelpCrunchApi(EmulatedApi):
     # -- customers, agents, departments ------------------------------------------------------------------
     def list_customers(self, request: Request) -> Response:
         errors: list[tuple[str, str]] = []
-        offset, limit = paging(request.arg("offset"), request.arg("limit"), errors)
+        offset, limit = self._paging(request.arg("offset"), request.arg("limit"), errors)
         attr, descending = ordering(request.arg("sort"), request.arg("order"), CUSTOMER_SORTS,
                                     DEFAULT_CUSTOMER_ORDER, errors)
         if errors:
@@ -241,7 +277,7 @@ class HelpCrunchApi(EmulatedApi):
 
     def _listing(self, request: Request, records: list[dict[str, Any]]) -> Response:
         errors: list[tuple[str, str]] = []
-        offset, limit = paging(request.arg("offset"), request.arg("limit"), errors)
+        offset, limit = self._paging(request.arg("offset"), request.arg("limit"), errors)
         if errors:
             return self._invalid(errors)
         return Response(200, {"data": records[offset:offset + limit], "meta": {"total": len(records)}})

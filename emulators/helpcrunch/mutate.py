@@ -85,9 +85,14 @@ def _new_customer(ds: Dataset, rng: random.Random, clock: Clock) -> Customer:
     return customer
 
 
-def add_message(ds: Dataset, rng: random.Random, chat: Chat, at_ms: int, sender: int, kind: int = MSG) -> int:
-    """Append a new message at ``at_ms`` (moved after the chat's newest one) and update the chat; its id."""
-    at_ms = max(at_ms, chat.newest_message_ms + 1)
+def add_message(ds: Dataset, rng: random.Random, chat: Chat, at_ms: int, sender: int, kind: int = MSG,
+                exact: bool = False) -> int:
+    """Append a new message at ``at_ms`` (moved after the chat's newest one unless ``exact``, when it must
+    not be older than that one) and update the chat; its id."""
+    if not exact:
+        at_ms = max(at_ms, chat.newest_message_ms + 1)
+    elif at_ms < chat.newest_message_ms:
+        raise ValueError("messages must be added oldest first")
     locale = ds.customers_by_id[chat.customer_id].record["locale"]
     agent = 0
     if sender == CUSTOMER:

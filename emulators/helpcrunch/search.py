@@ -89,6 +89,11 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "!=": operator.ne, ">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le,
     "~": lambda field, value: value in field, "!~": lambda field, value: value not in field,
 }
+#: Readings of the four order operators on Date fields (``date_operators``): as written, or a server that
+#: makes the strict ones inclusive, or the inclusive ones strict (the docs' chats operator table is lost).
+DATE_OPERATOR_READINGS: dict[str, dict[str, str]] = {
+    "as_written": {}, "inclusive": {">": ">=", "<": "<="}, "exclusive": {">=": ">", "<=": "<"},
+}
 KIND_OPERATORS = {
     "int": {"=", "!=", ">", "<", ">=", "<="}, "date": {"=", "!=", ">", "<", ">=", "<="},
     "string": {"=", "!=", "~", "!~"}, "status": {"=", "!=", "~", "!~"}, "array": {"="},
@@ -190,8 +195,13 @@ def _predicate(spec: FieldSpec, op: str, value: Any) -> Callable[[Dataset, Any],
     return check
 
 
-def compile_search(body: dict[str, Any], fields: dict[str, FieldSpec]) -> Callable[[Dataset, Any], bool]:
-    """The record predicate of a search body's ``filter`` + ``comparison``; raises :class:`ValidationError`."""
+def compile_search(body: dict[str, Any], fields: dict[str, FieldSpec],
+                   date_operators: str = "as_written") -> Callable[[Dataset, Any], bool]:
+    """The record predicate of a search body's ``filter`` + ``comparison``; raises :class:`ValidationError`.
+
+    ``date_operators`` picks a reading of ``>``/``<``/``>=``/``<=`` on Date fields (:data:`DATE_OPERATOR_READINGS`).
+    """
+    reading = DATE_OPERATOR_READINGS[date_operators]
     errors: list[tuple[str, str]] = []
     filters = body.get("filter")
     if filters is None or filters == []:
@@ -225,7 +235,7 @@ def compile_search(body: dict[str, Any], fields: dict[str, FieldSpec]) -> Callab
         if problem:
             errors.append((f"filter[{i}].value", problem))
         elif op in KIND_OPERATORS[spec.kind]:
-            predicates.append(_predicate(spec, op, value))
+            predicates.append(_predicate(spec, reading.get(op, op) if spec.kind == "date" else op, value))
     if errors:
         raise ValidationError(errors)
     if isinstance(comparison, str) and comparison.upper() == "OR":

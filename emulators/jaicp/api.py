@@ -12,17 +12,19 @@ Errors use the gateway's ``ApiErrorData`` shape ``{"error": "reporter.<kind>.<de
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from emulators._server import EmulatedApi, Request, Response, Router
 from emulators.jaicp import mutate as M
+from emulators.jaicp import place as P
 from emulators.jaicp.data import Dataset
 from emulators.jaicp.errors import ApiError, bad_request, error_body
 from emulators.jaicp.filters import Compiled, compile_filters, validate
 from emulators.jaicp.query import Selector
+from emulators.jaicp.switches import Switches
 
 OLD_PREFIX = "/api/reporter/p/{token}/"
 V1_PREFIX = "/api/v1/reporter/"
@@ -101,23 +103,28 @@ class Ctx:
         except ValueError:
             raise bad_request(f"query parameter {name!r} must be a date yyyy-MM-dd, got {raw!r}") from None
 
-    def paging(self) -> tuple[int, int]:
-        """``page`` (0-based, default 0) and ``size`` (default 20, 1..max_page_size)."""
-        return (self.int_arg("page", 0, minimum=0),
-                self.int_arg("size", 20, minimum=1, maximum=self.api.max_page_size))
+    def paging(self) -> PageWindow:
+        """``page`` (0-based, default 0) and ``size`` (default 20, 1..max_size_accepted), shortened to
+        ``max_page_size`` when that switch is on."""
+        page = self.int_arg("page", 0, minimum=0)
+        asked = self.int_arg("size", 20, minimum=1, maximum=self.api.switches.max_size_accepted)
+        return PageWindow(page, *self.api.switches.page_sizes(asked))
 
     def timezone(self) -> int:
-        """The ``Timezone`` header: minutes east of UTC (assumption), default 0."""
+        """The bucket offset in minutes east of UTC, from the ``Timezone`` header as the
+        ``stats_timezone_header`` switch reads it (absent or ignored: ``stats_bucket_offset_minutes``)."""
+        switches = self.api.switches
         raw = self.request.headers.get("timezone")
-        if raw is None or raw.strip() == "":
-            return 0
+        if raw is None or raw.strip() == "" or switches.stats_timezone_header == "ignore":
+            return switches.offset_minutes(None)
+        unit = "hours" if switches.stats_timezone_header == "hours" else "minutes"
         try:
             value = int(raw)
         except ValueError:
-            raise bad_request(f"header Timezone must be an integer (minutes), got {raw!r}") from None
-        if abs(value) > 18 * 60:
-            raise bad_request(f"header Timezone must be within ±1080 minutes, got {value}")
-        return value
+            raise bad_request(f"header Timezone must be an integer ({unit}), got {raw!r}") from None
+        if abs(value) > switches.header_limit():
+            raise bad_request(f"header Timezone must be within ±{switches.header_limit()} {unit}, got {value}")
+        return switches.offset_minutes(value)
 
     def body(self) -> Any:
         try:
@@ -126,7 +133,25 @@ class Ctx:
             raise bad_request("the request body is not valid JSON", "reporter.validation.malformed_json") from None
 
     def filters(self, extra_keys: frozenset[str] = frozenset()) -> Compiled:
-        return compile_filters(self.ds, validate(self.body(), v1=self.v1, extra_keys=extra_keys))
+        return compile_filters(self.ds, validate(self.body(), v1=self.v1, extra_keys=extra_keys),
+                               range_to=self.api.switches.range_to)
+
+
+@dataclass(frozen=True)
+class PageWindow:
+    """One page of a listing: page ``page`` holds records ``[page * used, (page + 1) * used)``; ``echoed``
+    is the ``paging.pageSize`` answered (see the ``short_page_echo`` switch)."""
+
+    page: int
+    used: int
+    echoed: int
+
+    def slice(self, records: Sequence[int]) -> Sequence[int]:
+        return records[self.page * self.used:(self.page + 1) * self.used]
+
+    def paging(self, total: int) -> dict[str, int]:
+        """The Pagination object ``{pageNum, pageSize, totalCount}``."""
+        return {"pageNum": self.page, "pageSize": self.echoed, "totalCount": total}
 
 
 Handler = Callable[[Ctx], Any]
@@ -138,10 +163,10 @@ class JaicpApi(EmulatedApi):
     name = "jaicp"
     default_rate_limit = 0  # undocumented; the server can switch one on
 
-    def __init__(self, ds: Dataset, *, tokens: tuple[str, ...], max_page_size: int) -> None:
+    def __init__(self, ds: Dataset, *, tokens: tuple[str, ...], switches: Switches | None = None) -> None:
         self.ds = ds
         self.tokens = frozenset(tokens)
-        self.max_page_size = max_page_size
+        self.switches = switches or Switches()
         self.selector = Selector(ds)
         self.router = Router()
         from emulators.jaicp import routes, writes
@@ -209,5 +234,18 @@ class JaicpApi(EmulatedApi):
         except (TypeError, ValueError) as exc:  # the admin endpoint has no error path of its own
             return {"error": f"invalid mutate parameters: {exc}"}
 
+    def place(self, **params: Any) -> dict[str, Any]:
+        """Sessions with messages at exact times (see :func:`emulators.jaicp.place.place`)."""
+        return P.place(self.ds, **params)
+
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         return M.snapshot(self.ds)
+
+    def config(self) -> dict[str, Any]:
+        return self.switches.as_dict()
+
+    def configure(self, **options: Any) -> None:
+        """Set switches of :mod:`emulators.jaicp.switches`; the result cache is keyed by ``range_to``, so
+        a switch takes effect with the next request."""
+        with self.ds.lock:
+            self.switches = self.switches.updated(options)

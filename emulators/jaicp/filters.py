@@ -282,10 +282,16 @@ class Compiled:
         return any(all(p(j) for p in self.sess_preds) and self._session_msgs_ok(j) for j in self.ds.c_sessions[k])
 
 
-def compile_filters(ds: Dataset, filters: list[dict[str, Any]]) -> Compiled:
-    """Compile validated filters (see :func:`validate`) into predicates over ``ds``."""
-    out = Compiled(ds, json.dumps(filters, sort_keys=True, ensure_ascii=False))
+def compile_filters(ds: Dataset, filters: list[dict[str, Any]], *, range_to: str = "inclusive") -> Compiled:
+    """Compile validated filters (see :func:`validate`) into predicates over ``ds``.
+
+    ``range_to``: ``"inclusive"`` (``<= to``) or ``"exclusive"`` (``< to``) for every DATE_TIME_RANGE;
+    ``from`` is always inclusive. Times are whole milliseconds, so ``< to`` is ``<= to - 1``.
+    """
+    out = Compiled(ds, json.dumps(filters, sort_keys=True, ensure_ascii=False) + "|to:" + range_to)
     for f in filters:
+        if range_to == "exclusive" and f["type"] == "DATE_TIME_RANGE" and f.get("to") is not None:
+            f = {**f, "to": f["to"] - 1}
         _compile_one(ds, f, out)
     return out
 

@@ -40,9 +40,9 @@ _CLIENT_KEYS = ("CLIENT_LAST_ACTIVITY_TIME", "CLIENT_JOIN_TIME", "CHANNEL_TYPE",
 
 def page_of(ctx: Ctx, scope: str, flt: Compiled) -> tuple[dict[str, int], Sequence[int]]:
     """The Pagination object and the indices of the requested page."""
-    page, size = ctx.paging()
+    window = ctx.paging()
     result = ctx.api.selector.select(scope, flt)
-    return {"pageNum": page, "pageSize": size, "totalCount": len(result)}, result[page * size:(page + 1) * size]
+    return window.paging(len(result)), window.slice(result)
 
 
 def sessions_filter(ctx: Ctx) -> dict[str, Any]:
@@ -83,12 +83,11 @@ def messages_by_session(ctx: Ctx) -> dict[str, Any]:
         raise ApiError(404, "reporter.session.not_found", "Session not found")
     _time_arg(ctx, "startTime")  # validated; a session is found by its id alone
     ctx.bool_arg("hideEmptyMessage")  # every generated message has a client phrase
-    page, size = ctx.paging()
+    window = ctx.paging()
     msgs = ds.s_msgs[j]
     paths = tuple(ctx.list_arg("responseDataJsonPath"))
-    return {"paging": {"pageNum": page, "pageSize": size, "totalCount": len(msgs)},
-            "session": R.session_info(ds, j, custom_paths=paths),
-            "messages": [R.message(ds, i) for i in msgs[page * size:(page + 1) * size]]}
+    return {"paging": window.paging(len(msgs)), "session": R.session_info(ds, j, custom_paths=paths),
+            "messages": [R.message(ds, i) for i in window.slice(msgs)]}
 
 
 def messages_by_client(ctx: Ctx) -> dict[str, Any]:
@@ -106,10 +105,9 @@ def messages_by_client(ctx: Ctx) -> dict[str, Any]:
         for j in ds.c_sessions[k]:
             msgs.extend(ds.messages_between(j, lo, hi))
     msgs.sort(key=lambda i: (ds.m_ts[i], i), reverse=desc)
-    page, size = ctx.paging()
-    return {"paging": {"pageNum": page, "pageSize": size, "totalCount": len(msgs)},
-            "client": R.client_extended(ds, k),
-            "messages": [R.message(ds, i) for i in msgs[page * size:(page + 1) * size]]}
+    window = ctx.paging()
+    return {"paging": window.paging(len(msgs)), "client": R.client_extended(ds, k),
+            "messages": [R.message(ds, i) for i in window.slice(msgs)]}
 
 
 def clients_all_for_bot(ctx: Ctx) -> dict[str, Any]:
@@ -117,7 +115,8 @@ def clients_all_for_bot(ctx: Ctx) -> dict[str, Any]:
     if date_to is None:
         raise bad_request("required query parameter 'dateTo' is missing", "reporter.validation.missing_parameter")
     flt = compile_filters(ctx.ds, [{"key": "BOT_ID", "type": "CHECKBOX", "options": [bot]},
-                                   {"key": "CLIENT_JOIN_TIME", "type": "DATE_TIME_RANGE", "from": None, "to": date_to}])
+                                   {"key": "CLIENT_JOIN_TIME", "type": "DATE_TIME_RANGE", "from": None, "to": date_to}],
+                          range_to=ctx.api.switches.range_to)
     paging, chunk = page_of(ctx, "clients", flt)
     return {"paging": paging, "clients": [R.client_extended(ctx.ds, k) for k in chunk]}
 

@@ -1,7 +1,9 @@
 """Statistics endpoints: time buckets honouring the ``Timezone`` header, computed from the dataset.
 
-Assumptions (the spec is silent): ``Timezone`` is minutes east of UTC (``180`` = UTC+3; default 0);
-a bucket's ``ts`` is the epoch ms of the bucket's local start; weeks start on Monday; ``step`` groups that
+Assumptions (the spec is silent): ``Timezone`` is minutes east of UTC (``180`` = UTC+3; default 0), unless
+the ``stats_timezone_header`` and ``stats_bucket_offset_minutes`` switches say otherwise (``tz`` below is the
+offset actually used, see :mod:`emulators.jaicp.switches`); a bucket's ``ts`` is the epoch ms of the start of
+the bucket in that offset; weeks start on Monday; ``step`` groups that
 many units, aligned to the Unix epoch (months: to January of year 0). A session counts in the bucket where
 it started; a message in the bucket of its timestamp. Advanced stats list only non-empty buckets,
 ascending; simple stats (with ``dateFrom``/``dateTo``) list every day of the range, zeros included.

@@ -1,13 +1,74 @@
-"""Time arithmetic the incremental resources share: cursors in state, lookbacks, backfill windows."""
+"""The window engine's shared parts, and the time arithmetic of cursors, lookbacks and backfills.
+
+A run of any source is a sequence of windows, each loaded and committed (its data and its cursors in one dlt load
+package) before the next begins, so a run killed at any point loses at most the window in flight. The runner owns
+the loop; a source describes its windows with a planner, ``<source>_windows(pipeline, run, ...)``, that yields one
+:class:`Window` at a time, after the previous one is committed (so it plans from committed cursors), and builds
+its dlt source for one window with ``<source>_source(window=..., run=...)``.
+
+A window either covers a planned range (``start``/``end`` of the source's cursor field: JAICP), or starts at a
+cursor and closes itself once it has spent its request budget (``requests``), at a boundary the next window
+continues from (HelpCrunch, Conpeek). Windows are sized by :func:`requests_per_window`: at most about 1,000 requests or
+5 minutes of API time at the configured budget, whichever comes first (:func:`requests_per_window`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sources._common.run_context import SourceRun
 from sources._common.timestamps import parse_bound, to_utc
+
+MAX_WINDOW_REQUESTS = 1000
+MAX_WINDOW_MINUTES = 5.0
+
+
+def requests_per_window(requests_per_minute: float, setting: int = 0) -> int:
+    """The request budget of one window: ``setting`` (``SOURCES__<NAME>__WINDOW_REQUESTS``) when set, else about
+    1,000 requests or 5 minutes of API time at the configured budget, whichever is less."""
+    if int(setting or 0) > 0:
+        return int(setting)
+    if requests_per_minute <= 0:
+        return MAX_WINDOW_REQUESTS
+    return max(1, min(MAX_WINDOW_REQUESTS, int(requests_per_minute * MAX_WINDOW_MINUTES)))
+
+
+@dataclass(frozen=True)
+class Window:
+    """One committed unit of a source's run: what one ``pipeline.run`` loads, data and cursors together.
+
+    ``start``/``end``: the range of the source's cursor field it covers (``None``: from the committed cursor /
+    open). ``requests``: its request budget (0: none, the window reads its whole range). ``final``: the last
+    window of the run, which also reads what is read once per run (catalogues, changed records). The default
+    window is a whole run in one load, what a source built outside the runner does.
+    """
+
+    number: int = 1
+    start: datetime | None = None
+    end: datetime | None = None
+    final: bool = True
+    requests: int = 0
+
+
+class WindowBudget:
+    """The requests one window may spend: ``spent()`` once the run's requests since the window began reach the
+    window's budget (a window without a budget is never spent)."""
+
+    def __init__(self, window: Window, run: SourceRun) -> None:
+        self.limit, self.run, self.at_start = window.requests, run, run.requests
+
+    def spent(self) -> bool:
+        return bool(self.limit) and self.run.requests - self.at_start >= self.limit
+
+
+def resource_state(pipeline: Any, source: str, resource: str) -> Mapping[str, Any]:
+    """The committed state of one resource of ``source`` in ``pipeline`` (empty before the first load)."""
+    if pipeline is None:
+        return {}
+    return pipeline.state.get("sources", {}).get(source, {}).get("resources", {}).get(resource, {})
 
 
 @dataclass(frozen=True)
@@ -31,7 +92,7 @@ class Backfill:
         return window
 
 
-def read_cursor(state: MutableMapping[str, Any], key: str, default: str | datetime) -> datetime:
+def read_cursor(state: Mapping[str, Any], key: str, default: str | datetime) -> datetime:
     """The datetime cursor ``key`` from resource state, or ``default`` (a start date) on the first run."""
     value = state.get(key)
     return to_utc(value) if value else parse_bound(default, key)  # type: ignore[return-value]

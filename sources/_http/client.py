@@ -1,5 +1,6 @@
-"""``ApiClient``: the one place a request is sent. Retries, the rate budget, read-only enforcement,
-error translation and request statistics all wrap :meth:`ApiClient._send_once`.
+"""``ApiClient``: the one place a request is sent, and the one loop that pages. Retries, the rate budget,
+read-only enforcement, the stop signal, error translation and request statistics all wrap
+:meth:`ApiClient._send_once`; :meth:`ApiClient.paginate` drives every paginator.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,9 +24,11 @@ from sources._http.errors import (
     ApiResponseError,
     ApiStatusError,
     ApiTransportError,
+    Interrupted,
     ReadOnlyViolation,
     status_error_class,
 )
+from sources._http.paging import BasePaginator, PageRequest, Record, items_of
 from sources._http.ratelimit import RateLimiter
 from sources._http.redact import redact, register_secret
 from sources._http.retry import RetryPolicy
@@ -38,9 +41,10 @@ CONNECT_ATTEMPTS = 3  # a refused connection is a wrong base URL far more often 
 
 @dataclass
 class RequestStats:
-    """Counters of one source's calls, per resource: requests, retries, 429s, seconds waited."""
+    """Counters of one source's calls, per resource: requests, retries, 429s, seconds waited, records read."""
 
     requests: Counter[str] = field(default_factory=Counter)
+    records: Counter[str] = field(default_factory=Counter)
     retries: Counter[str] = field(default_factory=Counter)
     rate_limited: Counter[str] = field(default_factory=Counter)
     wait_seconds: Counter[str] = field(default_factory=Counter)
@@ -77,13 +81,16 @@ class ApiClient:
             and every PUT/PATCH/DELETE, is refused before it is sent.
         hints: what to tell the user per failure: keys are statuses (401, 404, ...) or ``"transport"``.
         transport: an ``httpx.BaseTransport`` for tests (``httpx.MockTransport``).
+        stop: the run's stop signal: once set, the next request raises :class:`Interrupted` instead of being
+            sent, and waits (retries, the rate budget) end at once.
     """
 
     def __init__(self, source: str, base_url: str, *, headers: Mapping[str, str] | None = None,
                  secrets: Iterable[str | None] = (), limiter: RateLimiter | None = None,
                  retry: RetryPolicy | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  read_only_posts: Iterable[str] = (), hints: Mapping[int | str, str] | None = None,
-                 transport: httpx.BaseTransport | None = None, max_connections: int = 8) -> None:
+                 transport: httpx.BaseTransport | None = None, max_connections: int = 8,
+                 stop: threading.Event | None = None) -> None:
         for secret in secrets:
             register_secret(secret)
         self.source = source
@@ -93,6 +100,7 @@ class ApiClient:
         self.read_only_posts = tuple(read_only_posts)
         self.hints = dict(hints or {})
         self.stats = RequestStats()
+        self.stop = stop or threading.Event()
         self.first_server_time: datetime | None = None  # the Date header of the first answer: the server's clock
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._http = httpx.Client(headers=dict(headers or {}), timeout=timeout, transport=transport,
@@ -131,7 +139,9 @@ class ApiClient:
         waited, attempt = 0.0, 0
         while True:
             attempt += 1
-            self.limiter.reserve()
+            self._check_stop(endpoint)
+            self.limiter.reserve(self.stop)
+            self._check_stop(endpoint, reserved=True)
             self.stats.add("requests", resource)
             sent = time.monotonic()
             try:
@@ -150,9 +160,46 @@ class ApiClient:
             self.stats.add("retries", resource)
             self.stats.add("wait_seconds", resource, delay)
             waited += delay
-            time.sleep(delay)
+            self.stop.wait(delay)
+
+    def send(self, request: PageRequest) -> ApiResponse:
+        """Send one page's request (see :meth:`request`)."""
+        return self.request(request.method, request.path, params=request.params, body=request.body,
+                            resource=request.resource)
+
+    def paginate(self, request: PageRequest, paginator: BasePaginator, items_keys: Sequence[str], *,
+                 send: Callable[[PageRequest], ApiResponse] | None = None) -> Iterator[list[Record]]:
+        """The one paging loop: pages of records of ``request`` as ``paginator`` moves it along.
+
+        ``items_keys``: where the records sit in an answer (the first key that holds a list). ``send``: how
+        one request goes out (default :meth:`send`; a source may wrap it). Empty pages are not handed on.
+        """
+        send = send or self.send
+        paginator.init_request(request)
+        while True:
+            try:
+                response = send(request)
+            except ApiStatusError as error:
+                if paginator.recover(error, request):
+                    continue
+                raise
+            items = items_of(response.data, items_keys, self.source, request.endpoint)
+            items = paginator.update_state(response, items)
+            self.stats.add("records", request.resource, len(items))
+            if items:
+                yield items
+            if not paginator.has_next_page:
+                return
+            if not paginator.repeat:
+                paginator.update_request(request)
 
     # -- internals ------------------------------------------------------------------------------------
+    def _check_stop(self, endpoint: str, reserved: bool = False) -> None:
+        if self.stop.is_set():
+            if reserved:
+                self.limiter.release()
+            raise Interrupted(f"{self.source}: stopped before {endpoint}")
+
     def _check_read_only(self, method: str, path: str, endpoint: str) -> None:
         if method == "GET":
             return

@@ -10,6 +10,7 @@
         ├── ApiRateLimitError     429 still answered after every retry
         └── ApiServerError        5xx still answered after every retry
     ReadOnlyViolation             a source tried to call a writing endpoint (a bug, never sent)
+    Interrupted                   the run was asked to stop (SIGTERM, Ctrl-C): raised instead of the next request
 
 Messages are built once, in :meth:`ApiError.__str__`, and pass through the redactor, so a secret can
 never reach a log line, a report or a traceback through an error.
@@ -74,6 +75,11 @@ class ApiServerError(ApiStatusError):
 
 class ReadOnlyViolation(ApiError):
     """A writing call was attempted; the layer refuses to send it."""
+
+
+class Interrupted(Exception):
+    """The run was asked to stop (SIGTERM, Ctrl-C): raised instead of sending the next request, so a source stops
+    at its next page. Not an :class:`ApiError`: nothing went wrong with the API."""
 
 
 STATUS_ERRORS: dict[int, type[ApiStatusError]] = {

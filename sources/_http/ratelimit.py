@@ -32,8 +32,9 @@ class RateLimiter:
         self.reserve()
         self.release()
 
-    def reserve(self) -> None:
-        """Block until a request may be sent and hold a slot for it; :meth:`release` once it is answered."""
+    def reserve(self, stop: threading.Event | None = None) -> None:
+        """Block until a request may be sent and hold a slot for it; :meth:`release` once it is answered.
+        Returns early, holding a slot all the same, once ``stop`` is set (the caller then gives up)."""
         with self._changed:
             while True:
                 now = time.monotonic()
@@ -44,12 +45,12 @@ class RateLimiter:
                     if len(self._sent) + self._in_flight >= self.limit:
                         # the oldest answered request leaves the window then; or a request in flight is answered
                         delay = self._sent[0] + self.period - now if self._sent else self.period
-                if delay <= 0:
+                if delay <= 0 or (stop is not None and stop.is_set()):
                     if self.limit:
                         self._in_flight += 1
                     return
                 started = now
-                self._changed.wait(min(delay, 1.0))
+                self._changed.wait(min(delay, 0.2 if stop is not None else 1.0))
                 self.waited += time.monotonic() - started
 
     def release(self) -> None:

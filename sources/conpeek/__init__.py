@@ -5,38 +5,47 @@
 | conversation_statistics_opened | GET /conversation_statistics_opened | id  | merge       |
 | messages                       | GET /message                        | id  | merge       |
 
-Both resources are incremental on the record time (``ts``): each run asks for records whose time is at
-least the cursor minus a lookback (the ``filter`` query parameter) and pages with ``from_id`` = the largest
-id seen so far, from the lowest ObjectId of that time. ObjectIds are time-ordered only to the second and
-several writers mint them, so a run re-reads the lookback instead of continuing after the last id; merge on
-``id`` removes the overlap. A run first asks for the newest second already loaded: when the answer holds
-exactly the ids seen in it, nothing was written since, and the run ends after that one request. What the
-docs leave open is listed, with the setting that changes it, in README.md.
+Both resources are incremental on the record time (``ts``): a run walks the records whose time is at least the
+cursor minus a lookback (the ``filter`` query parameter), paging with ``from_id`` = the largest id seen so far,
+from the lowest ObjectId of that time. ObjectIds are time-ordered only to the second and several writers mint
+them, so a run re-reads the lookback instead of continuing after the last id; merge on ``id`` removes the
+overlap. The walk is cut into committed windows (:func:`sources.conpeek.planning.conpeek_windows`): a window
+closes once it has spent its request budget, with the walk's position (``walk`` in the resource's state)
+committed beside its rows, and the next window, or the next run after a kill, continues from there. A walk
+that reaches the end moves the time cursor. A run first asks for the newest second already loaded: when the
+answer holds exactly the ids seen in it, nothing was written since, and the walk is not begun. What the docs
+leave open is listed, with the setting that changes it, in README.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Generator, Iterator
+from datetime import datetime, timedelta
+from typing import Any
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigurationValueError
 from dlt.sources import DltResource
 
-from sources._common.config import check_start_date, http_options
-from sources._common.run_context import SourceRun, source_run
-from sources._common.windows import Backfill, hours, latest, read_cursor, write_cursor
+from sources._common.config import check_start_date
+from sources._common.run_context import SourceRun
+from sources._common.timestamps import parse_bound, to_utc
+from sources._common.windows import Backfill, Window, WindowBudget, hours, latest, write_cursor
 from sources.conpeek import settings as s
 from sources.conpeek.client import (
     ConpeekClient,
     Filter,
     NewestSecond,
-    Record,
-    Window,
+    Page,
+    TimeRange,
     page_ids,
+    page_lateness,
     page_times,
     value_filters,
 )
+from sources.conpeek.planning import client_for, conpeek_windows, walk_done
+
+LATE_WARNING_SHARE = 0.75  # a record this late, as a share of the lookback, gets a warning in the run report
 
 
 @dlt.source(name="conpeek", max_table_nesting=2)
@@ -60,6 +69,8 @@ def conpeek_source(
     direction: str | None = None,
     backfill_from: str | None = None,
     backfill_to: str | None = None,
+    window: Window | None = None,
+    run: SourceRun | None = None,
 ) -> list[DltResource]:
     """Load Conpeek conversation-opened statistics and message statistics.
 
@@ -67,7 +78,7 @@ def conpeek_source(
         api_key: the tenant's API key, sent as the raw ``Authorization`` header.
         base_url: the tenant's API root (``$CONPEEK_URL``); required, there is no shared host.
         start_date: where the very first load begins (UTC date or ISO datetime).
-        lookback_hours: how far before the time cursor every incremental run re-reads.
+        lookback_hours: how far before the time cursor every incremental run re-reads (late writes).
         time_property: the filter property of the record time: ``date`` (documented) or ``ts``.
         cursor_field: the record field the time cursor is read from.
         id_key: the record's id field; unset, ``id`` or ``_id`` is detected. Stored as column ``id``.
@@ -80,29 +91,27 @@ def conpeek_source(
             only for conversations).
         tenant_user_id_list, message_type_list, direction: filters of ``GET /message``.
         backfill_from, backfill_to: reload the half-open range ``[from, to)`` without moving cursors.
+        window: the window to load (the runner's; default: the whole run in one load).
+        run: the run the window belongs to (default: a run of its own).
     """
-    _check_settings(base_url, int(page_size), float(lookback_hours))
+    check_settings(base_url, int(page_size), float(lookback_hours))
     check_start_date(start_date, s.START_DATE_VARIABLE)
-    run = source_run("conpeek")
-    client = ConpeekClient(
-        api_key, base_url, run, time_property=time_property, id_key=id_key or None,
-        time_fields=(*s.TIME_FIELDS, cursor_field, *(extra_time_fields or ())), page_size=int(page_size),
-        requests_per_minute=int(requests_per_minute), rate_window=float(rate_window_seconds),
-        synthetic_from_id=bool(synthetic_from_id), **http_options())
-    source_run("conpeek", client.api)
-    backfill = Backfill.from_args(backfill_from, backfill_to)
+    run = run or SourceRun("conpeek")
+    client = client_for(run, api_key, base_url, time_property=time_property, id_key=id_key or None,
+                        time_fields=(*s.TIME_FIELDS, cursor_field, *(extra_time_fields or ())),
+                        page_size=int(page_size), requests_per_minute=int(requests_per_minute),
+                        rate_window=float(rate_window_seconds), synthetic_from_id=bool(synthetic_from_id))
     settings = {"project_id_list": project_id_list, "conversation_type_list": conversation_type_list,
                 "tenant_user_id_list": tenant_user_id_list, "message_type_list": message_type_list,
                 "direction": direction}
-    resources = []
-    for name, (_, accepted) in s.ENDPOINTS.items():
-        filters = value_filters({key: settings[key] for key in accepted})
-        resources.append(statistics_resource(client, run, name, filters, backfill, start_date,
-                                             float(lookback_hours), cursor_field))
-    return resources
+    walk = Walks(client, run, window or Window(), Backfill.from_args(backfill_from, backfill_to), start_date,
+                 hours(lookback_hours), cursor_field)
+    return [statistics_resource(walk, name, value_filters({key: settings[key] for key in accepted}))
+            for name, (_, accepted) in s.ENDPOINTS.items()]
 
 
-def _check_settings(base_url: str, page_size: int, lookback_hours: float) -> None:
+def check_settings(base_url: str, page_size: int, lookback_hours: float) -> None:
+    """The settings that fail a run before its first request, naming the variable."""
     if not str(base_url).startswith(("https://", "http://")):
         raise ConfigurationValueError(f"{s.BASE_URL_VARIABLE} must be the tenant's http(s) API root, "
                                       f"e.g. https://api-bssserver29.cloud.conpeek.com")
@@ -113,43 +122,99 @@ def _check_settings(base_url: str, page_size: int, lookback_hours: float) -> Non
         raise ConfigurationValueError(f"SOURCES__CONPEEK__LOOKBACK_HOURS must not be negative, got {lookback_hours}")
 
 
-def statistics_resource(client: ConpeekClient, run: SourceRun, name: str, filters: list[Filter],
-                        backfill: Backfill | None, start_date: str, lookback_hours: float,
-                        cursor_field: str) -> DltResource:
-    """One statistics list, incremental on ``cursor_field`` with a lookback; a backfill leaves state alone."""
+def statistics_resource(walks: Walks, name: str, filters: list[Filter]) -> DltResource:
+    """One statistics list: the window's part of its walk (merged on ``id``, so re-reads never double a row)."""
 
-    # "deduplicated": ``from_id`` paging only ever moves past the largest id, so an id comes once per load and
-    # the merge skips re-numbering the staged rows (at a million rows that costs as much memory as the rows)
-    @dlt.resource(name=name, primary_key=s.ID_COLUMN,
-                  write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True})
-    def statistics() -> Iterator[list[Record]]:
-        if backfill:
-            yield from client.pages(name, Window(backfill.start, backfill.end), filters)
-            _report_rejected(client, run, name)
-            return
-        state = dlt.current.resource_state()
-        start = read_cursor(state, "ts_cursor", start_date)
-        if state.get("ts_cursor"):
-            start -= hours(lookback_hours)
-        window, known = Window(start), NewestSecond(state.get("newest_ids", ()))
-        if known.ids and client.unchanged(name, window, filters, known):
-            return  # nothing was written since the last run
-        newest_time: datetime | None = None
-        newest = NewestSecond()
-        for page in client.pages(name, window, filters):
-            newest_time = latest(newest_time, page_times(page, cursor_field))
-            for ident in page_ids(page):
-                newest.add(ident)
-            yield page
-        if newest.ids and newest_time is None:
-            run.note(f"{name}: no record carried a timestamp in {cursor_field!r}, so the time cursor cannot move; "
-                     f"set {s.CURSOR_FIELD_VARIABLE} to the record's time field")
-        write_cursor(state, "ts_cursor", newest_time)
-        if newest.ids:
-            state["max_id"], state["newest_ids"] = max(newest.ids), sorted(newest.ids)
-        _report_rejected(client, run, name)
+    @dlt.resource(name=name, primary_key=s.ID_COLUMN, write_disposition="merge")
+    def statistics() -> Iterator[Page]:
+        if walks.backfill:
+            yield from walks.backfill_walk(name, filters)
+        else:
+            yield from walks.incremental(name, filters, dlt.current.resource_state())
 
     return statistics
+
+
+class Walks:
+    """The walks of one window: each resource's ``from_id`` walk over its time range, from the committed
+    position, until the listing ends or the window's request budget is spent."""
+
+    def __init__(self, client: ConpeekClient, run: SourceRun, window: Window, backfill: Backfill | None,
+                 start_date: str, lookback: timedelta, cursor_field: str) -> None:
+        self.client, self.run, self.window, self.backfill = client, run, window, backfill
+        self.start_date, self.lookback, self.cursor_field = start_date, lookback, cursor_field
+        self.budget = WindowBudget(window, run)
+
+    def incremental(self, name: str, filters: list[Filter], state: dict[str, Any]) -> Iterator[Page]:
+        """Continue the resource's walk in ``state``, or begin one from the cursor minus the lookback (after the
+        no-change check); a walk that ends moves the cursor and the newest second's ids."""
+        if walk_done(self.run, name):
+            return
+        walk = state.get("walk")
+        if walk is None:
+            cursor = to_utc(state.get("ts_cursor"))
+            since = cursor - self.lookback if cursor else parse_bound(self.start_date, s.START_DATE_VARIABLE)
+            known = NewestSecond(state.get("newest_ids", ()))
+            if known.ids and self.client.unchanged(name, TimeRange(since), filters, known):
+                walk_done(self.run, name, True)
+                return  # nothing was written since the last run
+            walk = {"since": since.isoformat(), "position": None, "newest": None, "newest_ids": []}
+        ended = yield from self._walk(name, filters, walk)
+        if not ended:
+            state["walk"] = walk
+            return
+        state.pop("walk", None)
+        walk_done(self.run, name, True)
+        self._warn_if_late()
+        newest = NewestSecond(walk["newest_ids"])
+        if newest.ids and walk["newest"] is None:
+            self.run.note(f"{name}: no record carried a timestamp in {self.cursor_field!r}, so the time cursor "
+                          f"cannot move; set {s.CURSOR_FIELD_VARIABLE} to the record's time field")
+        write_cursor(state, "ts_cursor", to_utc(walk["newest"]))
+        if newest.ids:
+            state["max_id"], state["newest_ids"] = max(newest.ids), sorted(newest.ids)
+
+    def _warn_if_late(self) -> None:
+        late, lookback = self.run.lateness_seconds, self.lookback.total_seconds()
+        if late is not None and lookback and late >= LATE_WARNING_SHARE * lookback:
+            self.run.note(f"a record was written {late / 3600:.1f} h after its time, near the "
+                          f"{lookback / 3600:g} h lookback: records written later than that are missed; raise "
+                          f"{s.LOOKBACK_VARIABLE}")
+
+    def backfill_walk(self, name: str, filters: list[Filter]) -> Iterator[Page]:
+        """A backfill's walk of ``[from, to)``: its position lives in the run, never in state."""
+        if walk_done(self.run, name):
+            return
+        assert self.backfill is not None
+        walk = self.run.shared.setdefault(f"conpeek:backfill:{name}", {
+            "since": self.backfill.start.isoformat(), "until": self.backfill.end.isoformat(), "position": None,
+            "newest": None, "newest_ids": []})
+        if (yield from self._walk(name, filters, walk)):
+            walk_done(self.run, name, True)
+
+    def _walk(self, name: str, filters: list[Filter], walk: dict[str, Any]) -> Generator[Page, None, bool]:
+        """Pages of the walk from its position, which moves with each page; True once the listing has ended."""
+        time_range = TimeRange(to_utc(walk["since"]), to_utc(walk.get("until")))  # type: ignore[arg-type]
+        newest, newest_time = NewestSecond(walk["newest_ids"]), to_utc(walk["newest"])
+        counted, before = self.client.api.stats.requests, walk.get("requests", 0)
+        at_start = counted[name]
+        for page, position in self.client.pages(name, time_range, filters, walk["position"]):
+            newest_time = latest(newest_time, page_times(page, self.cursor_field))
+            for ident in page_ids(page):
+                newest.add(ident)
+            if (late := page_lateness(page, self.cursor_field)) is not None:
+                self.run.saw_lateness(late)
+            yield page
+            walk.update(position=position, newest=_iso(newest_time), newest_ids=sorted(newest.ids),
+                        requests=before + counted[name] - at_start)
+            if self.budget.spent():
+                return False
+        _report_rejected(self.client, self.run, name)
+        return True
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _report_rejected(client: ConpeekClient, run: SourceRun, name: str) -> None:
@@ -158,3 +223,6 @@ def _report_rejected(client: ConpeekClient, run: SourceRun, name: str) -> None:
     unparsed = client.unparsed.pop(name, 0)
     if unparsed:
         run.note(f"{name}: {unparsed} time value(s) are no timestamp; stored as text in a variant column")
+
+
+__all__ = ["conpeek_source", "conpeek_windows"]

@@ -26,7 +26,8 @@ from sources._http import (
     ApiResponseError,
     ApiStatusError,
     MaxIdCursorPaginator,
-    limiter_for,
+    PageRequest,
+    RateLimiter,
     per_window,
     prefetched,
 )
@@ -39,7 +40,7 @@ REJECTED_STATUSES = (400, 422)  # "this request is invalid": the answers that tr
 
 
 @dataclass(frozen=True)
-class Window:
+class TimeRange:
     """The record-time range of one listing: ``start`` included (``gte``), ``end`` excluded (``lt``) or open."""
 
     start: datetime
@@ -81,7 +82,7 @@ class ConpeekClient:
             "conpeek", base_url,
             headers={"Authorization": api_key, "Accept": "application/json", "Content-Type": "application/json"},
             secrets=[api_key], hints=hints,
-            limiter=limiter_for("conpeek", api_key, per_window(requests_per_minute, rate_window), rate_window),
+            limiter=RateLimiter(per_window(requests_per_minute, rate_window), rate_window), stop=run.stop,
             **client_options)
         self.run = run
         self.time_property, self.id_key = time_property, id_key
@@ -95,74 +96,43 @@ class ConpeekClient:
         self._shapes: dict[tuple[str, str], ArrowShape] = {}  # (resource, id field) -> the Arrow shape
 
     # -- reads ------------------------------------------------------------------------------------------
-    def pages(self, resource: str, window: Window, filters: list[Filter]) -> Iterator[Page]:
-        """Pages of ``resource`` whose record time lies in ``window``: ``limit`` records each, ``from_id`` the
-        largest id seen so far, until an empty page. A page is an Arrow table when its records have the assumed
-        shape (:data:`settings.RECORD_FIELDS`), else a list of records (see :func:`page_ids`, :func:`page_times`)."""
+    def pages(self, resource: str, window: TimeRange, filters: list[Filter],
+              cursor: str | None = None) -> Iterator[tuple[Page, str | None]]:
+        """Pages of ``resource`` whose record time lies in ``window``, each with the walk's position after it:
+        ``limit`` records a request, ``from_id`` the largest id read so far (from ``cursor``, or from the lowest
+        ObjectId of the window's start), until an empty page. A page is an Arrow table when its records have the
+        assumed shape (:data:`settings.RECORD_FIELDS`), else a list of records (see :func:`page_ids`)."""
         path = s.ENDPOINTS[resource][0]
-        start = floor_id(window.start) if self.synthetic_from_id else None
-        dead_ends: set[str] = set()
-
-        def fetch(cursor: str | None) -> ApiResponse:
-            response = self._page(resource, path, window, filters, cursor)
-            items = response.data["data"]
-            if cursor and items and not any(self._id_of(path, item) for item in items):
-                # only records without an id after the cursor: nothing to page on, so the listing ends here;
-                # they are counted once (the paginator asks an empty page again before it believes it)
-                if cursor not in dead_ends:
-                    dead_ends.add(cursor)
-                    for item in items:
-                        self._reject(resource, item)
-                return ApiResponse(response.status, {"data": []}, response.headers)
-            return response
-
-        paginator = MaxIdCursorPaginator(
-            fetch, start=start, limit=self.page_size,
-            items_keys=("data",), id_of=lambda record: self._id_of(path, record), source="conpeek",
-            endpoint=f"GET {path}")
+        start = cursor or (floor_id(window.start) if self.synthetic_from_id else None)
+        paginator = MaxIdCursorPaginator(start=start, limit=self.page_size, id_of=lambda r: self._id_of(path, r),
+                                         source="conpeek", endpoint=f"GET {path}")
+        listing = self.api.paginate(PageRequest("GET", path, resource=resource), paginator, ("data",),
+                                    send=lambda request: self._get(resource, path, request.params, window, filters))
+        positioned = ((page, paginator.cursor) for page in listing)  # read in the thread, right after its page
         batch: list[Any] = []
-        for page in prefetched(paginator):  # the next request is under way while this batch becomes rows
+        for page, position in prefetched(positioned):  # the next request is under way while this batch becomes rows
             batch.extend(page)
             if len(batch) >= s.BATCH_RECORDS:
-                records = self._shape(resource, path, batch)
-                batch = []
-                if len(records):
-                    yield records
+                records, batch = self._shape(resource, path, batch), []
+                yield records, position
         if batch:
-            records = self._shape(resource, path, batch)
-            if len(records):
-                yield records
+            yield self._shape(resource, path, batch), paginator.cursor
 
-    def unchanged(self, resource: str, window: Window, filters: list[Filter], newest: NewestSecond) -> bool:
+    def unchanged(self, resource: str, window: TimeRange, filters: list[Filter], newest: NewestSecond) -> bool:
         """Whether nothing was written since the last run: one request from the start of the newest second
         loaded, which must answer exactly the ids already seen in it (and no page full enough to hide more)."""
         path = s.ENDPOINTS[resource][0]
         cursor = newest.cursor()
-        items = self._page(resource, path, window, filters, cursor).data["data"]
+        items = self._get(resource, path, {"limit": self.page_size, "from_id": cursor}, window, filters).data["data"]
         ids = {self._id_of(path, item) for item in items} - {""}
+        ids = {ident for ident in ids if ident > cursor}  # a server whose from_id is inclusive
         return len(items) < self.page_size and ids == {i for i in newest.ids if i > cursor}
 
     # -- one request ------------------------------------------------------------------------------------
-    def _page(self, resource: str, path: str, window: Window, filters: list[Filter],
-              cursor: str | None) -> ApiResponse:
-        params: dict[str, Any] = {"limit": self.page_size}
-        if cursor:
-            params["from_id"] = cursor
-        response = self._get(resource, path, params, window, filters)
-        items = response.data.get("data") if isinstance(response.data, dict) else None
-        if not isinstance(items, list):
-            found = sorted(response.data) if isinstance(response.data, dict) else type(response.data).__name__
-            raise ApiResponseError("conpeek", f"GET {path}", f"the answer has no 'data' list (got {found})",
-                                   self.hints["response"])
-        if items and path not in self._id_keys:
-            self._id_keys[path] = self._detect_id_key(path, items)
-        if cursor:  # a server whose from_id is inclusive must not make the paging loop on its last id
-            items = [item for item in items if not self._id_of(path, item) or self._id_of(path, item) > cursor]
-        return ApiResponse(response.status, {"data": items}, response.headers)
-
-    def _get(self, resource: str, path: str, params: dict[str, Any], window: Window,
+    def _get(self, resource: str, path: str, params: dict[str, Any], window: TimeRange,
              filters: list[Filter]) -> ApiResponse:
-        """GET with the time filter; a rejected time property is swapped for the other name once per endpoint."""
+        """GET with the time filter; a rejected time property is swapped for the other name once per endpoint.
+        The answer must hold a ``data`` list; the id field is detected from its first records."""
         rejected = None
         while True:
             prop = self._properties.get(path, self.time_property)
@@ -182,6 +152,13 @@ class ConpeekClient:
                     self.run.note(f"GET {path}: the server rejected filter property {self.time_property!r} "
                                   f"(HTTP {rejected}), used {prop!r}; set {s.TIME_PROPERTY_VARIABLE}={prop} "
                                   f"to skip the failed request")
+            items = response.data.get("data") if isinstance(response.data, dict) else None
+            if not isinstance(items, list):
+                found = sorted(response.data) if isinstance(response.data, dict) else type(response.data).__name__
+                raise ApiResponseError("conpeek", f"GET {path}", f"the answer has no 'data' list (got {found})",
+                                       self.hints["response"])
+            if items and path not in self._id_keys:
+                self._id_keys[path] = self._detect_id_key(path, items)
             return response
 
     # -- records ----------------------------------------------------------------------------------------
@@ -275,6 +252,24 @@ def page_ids(page: Page) -> list[str]:
     return ids.to_pylist()
 
 
+def page_lateness(page: Page, field: str) -> float | None:
+    """How late the API wrote a page's records, at most: the seconds from a record's time (``field``) to the
+    creation second of its ObjectId (``None`` when no record has both)."""
+    if isinstance(page, pa.Table):
+        if field not in page.column_names or not pa.types.is_timestamp(page.column(field).type):
+            return None
+        both = page.filter(pc.and_(pc.is_valid(page.column(field)),
+                                   pc.match_substring_regex(page.column(s.ID_COLUMN), OBJECT_ID.pattern)))
+        if not both.num_rows:
+            return None
+        minted = [int(second, 16) for second in pc.utf8_slice_codeunits(both.column(s.ID_COLUMN), 0, 8).to_pylist()]
+        times = both.column(field).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()
+        return max(created - at / 1e6 for created, at in zip(minted, times, strict=True))
+    late = [int(record[s.ID_COLUMN][:8], 16) - at.timestamp() for record in page
+            if isinstance(at := record.get(field), datetime) and OBJECT_ID.match(str(record.get(s.ID_COLUMN, "")))]
+    return max(late) if late else None
+
+
 class NewestSecond:
     """The ids of the newest second loaded. ObjectIds are time-ordered only to the second, so an id minted
     in that second by another writer may still arrive below the largest id; the whole second is re-checked.
@@ -303,7 +298,7 @@ def _plain_id(value: Any) -> str:
     return str(value).lower()
 
 
-def time_filters(prop: str, window: Window) -> list[Filter]:
+def time_filters(prop: str, window: TimeRange) -> list[Filter]:
     """The documented time filter objects: ``gte`` start and, for a bounded window, ``lt`` end (UTC)."""
     filters = [{"property": prop, "operator": "gte", "value": format_time(window.start)}]
     if window.end is not None:

@@ -1,37 +1,37 @@
 """HelpCrunch REST API v1 source: chats, chat messages, customers, agents and departments.
 
-| resource      | table                     | key  | disposition | incremental on                               |
-|---------------|---------------------------|------|-------------|----------------------------------------------|
-| chats         | chats (+ chats__agents)   | id   | merge       | createdAt, plus chats.updatedAt (see below)  |
-| messages      | messages                  | id   | merge       | per chat: only new or changed chats          |
-| customers     | customers (+ __tags)      | id   | merge       | lastSeen                                     |
-| agents        | agents                    | id   | replace     | -                                            |
-| departments   | departments (+ __agents)  | id   | replace     | -                                            |
+| resource      | tables                              | key  | disposition | incremental on                           |
+|---------------|-------------------------------------|------|-------------|------------------------------------------|
+| chats         | chats (+ chats__agents), messages   | id   | merge       | createdAt walk; chats.updatedAt search   |
+| customers     | customers (+ __tags)                | id   | merge       | first load: list walk; then lastSeen     |
+| agents        | agents                              | id   | replace     | - (final window)                         |
+| departments   | departments (+ __agents)            | id   | replace     | - (final window)                         |
 
-Chats that change after creation are found with the documented ``chats.updatedAt`` search filter (newer doc
-revision); when a server rejects it, a fallback of documented means takes over: the list sorted by
-``chats.lastMessageAt``, a ``chats.closedAt`` search and a re-scan of recently created chats. See README.md.
+A run is a sequence of committed windows (``sources/_common/windows.py``), planned by
+:func:`sources.helpcrunch.planning.helpcrunch_windows`. Each window walks chats by ``createdAt`` from the cursor,
+with the messages of the chats that are new or changed, and closes once it has spent its request budget; a
+chat and its messages are committed together. The final window also reads chats changed since the last run
+(``chats.updatedAt``, or a fallback of documented means), customers seen since, agents and departments.
+See README.md for every assumption.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 
-from sources._common.config import check_base_url, check_start_date, http_options
-from sources._common.run_context import SourceRun, source_run
-from sources._common.timestamps import epoch_seconds, to_utc
-from sources._common.windows import Backfill, hours, latest, read_cursor, write_cursor
+from sources._common.config import check_base_url, check_start_date
+from sources._common.run_context import SourceRun
+from sources._common.timestamps import to_utc
+from sources._common.windows import Backfill, Window, WindowBudget, hours, latest, write_cursor
 from sources.helpcrunch import settings as s
-from sources.helpcrunch.client import HelpCrunchClient, Record, UnsupportedFilterField, message_rows, search_filter
+from sources.helpcrunch.client import HelpCrunchClient, Record, UnsupportedFilterField, search_filter
+from sources.helpcrunch.messages import MessageReader
+from sources.helpcrunch.planning import BACKFILL_POSITION, WALK_ENDED, client_for, helpcrunch_windows, walk_start
 
 
 @dlt.source(name="helpcrunch", max_table_nesting=2)
@@ -46,6 +46,8 @@ def helpcrunch_source(
     message_concurrency: int = s.MESSAGE_CONCURRENCY,
     backfill_from: str | None = None,
     backfill_to: str | None = None,
+    window: Window | None = None,
+    run: SourceRun | None = None,
 ) -> list[DltResource]:
     """Load HelpCrunch chats, messages, customers, agents and departments.
 
@@ -59,199 +61,176 @@ def helpcrunch_source(
         rate_window_seconds: the window the API counts requests in (the budget is spent per window).
         message_concurrency: how many chats' messages are fetched at once.
         backfill_from, backfill_to: reload the half-open range ``[from, to)`` without moving cursors.
+        window: the window to load (the runner's; default: the whole run in one load).
+        run: the run the window belongs to (default: a run of its own).
     """
     check_base_url(base_url, s.BASE_URL_VARIABLE, s.HELPCRUNCH_API_URL)
     check_start_date(start_date, s.START_DATE_VARIABLE)
-    run = source_run("helpcrunch")
-    client = HelpCrunchClient(api_key, base_url, int(requests_per_minute), run=run,
-                              rate_window=float(rate_window_seconds), **http_options())
-    source_run("helpcrunch", client.api)
+    run = run or SourceRun("helpcrunch")
+    window = window or Window()
+    client = client_for(run, api_key, base_url, requests_per_minute, rate_window_seconds)
     backfill = Backfill.from_args(backfill_from, backfill_to)
-    lookback = hours(lookback_hours)
-    touched: set[int] = set()  # chats certainly changed since the last run: their messages are always read
-    chats = chats_resource(client, run, backfill, start_date, lookback, timedelta(days=float(rescan_days)), touched)
-    return [
-        chats,
-        chats | messages_transformer(client, backfill, int(message_concurrency), touched),
-        customers_resource(client, backfill, lookback),
-        dlt.resource(client.list_all("/agents", "agents"), name="agents", primary_key="id",
-                     write_disposition="replace"),
-        dlt.resource(client.list_all("/departments", "departments"), name="departments",
-                     primary_key="id", write_disposition="replace"),
+    resources = [
+        chats_resource(client, run, window, backfill, start_date, hours(lookback_hours),
+                       timedelta(days=float(rescan_days)), int(message_concurrency)),
+        customers_resource(client, run, window, backfill, hours(lookback_hours)),
     ]
+    if window.final:
+        resources += [
+            dlt.resource(client.list_all("/agents", "agents"), name="agents", primary_key="id",
+                         write_disposition="replace"),
+            dlt.resource(client.list_all("/departments", "departments"), name="departments",
+                         primary_key="id", write_disposition="replace"),
+        ]
+    return resources
 
 
-def chats_resource(client: HelpCrunchClient, run: SourceRun, backfill: Backfill | None, start_date: str,
-                   lookback: timedelta, rescan: timedelta, touched: set[int]) -> DltResource:
-    """New chats by ``createdAt``, plus chats updated since the last run; each chat once per run.
-
-    Ids of chats that certainly changed since the previous run started (new ones, and those the strict
-    ``chats.updatedAt`` search returns) are added to ``touched``: their messages are read even when the chat
-    object looks the same (a private note moves nothing visible).
-    """
+def chats_resource(client: HelpCrunchClient, run: SourceRun, window: Window, backfill: Backfill | None,
+                   start_date: str, lookback: timedelta, rescan: timedelta, concurrency: int) -> DltResource:
+    """Chats with their messages: the window's walk by ``createdAt`` and, in the final window, the chats changed
+    since the last run. Each chat once per window, yielded together with its messages (table ``messages``)."""
 
     @dlt.resource(name="chats", primary_key="id", write_disposition="merge")
-    def chats() -> Iterator[list[Record]]:
-        if backfill:
-            yield from client.search_chats([search_filter("chats.createdAt", ">=", backfill.start),
-                                            search_filter("chats.createdAt", "<", backfill.end)])
-            return
+    def chats() -> Iterator[Any]:
         state = dlt.current.resource_state()
-        local_start = datetime.now(UTC)
-        created_from = read_cursor(state, "created_cursor", start_date) - lookback
-        new_pages = client.search_chats([search_filter("chats.createdAt", ">=", created_from)])
-        updated_since = to_utc(state["updated_since"]) if state.get("updated_since") else None
-        changed_pages = _changed_chats(client, run, updated_since, lookback, rescan, touched) if updated_since else ()
+        reader = MessageReader(client, _message_state(state), backfill is not None, concurrency)
         seen: set[int] = set()
-        newest_created = None
-        # changed chats first: their search fills `touched` before any page reaches the messages transformer,
-        # so a recently created chat that only got a private note is not passed over as unchanged
-        for page in itertools.chain(changed_pages, new_pages):
+
+        def with_messages(page: list[Record], certainly_changed: set[int] = frozenset()) -> Iterator[Any]:  # type: ignore[assignment]
             fresh = [chat for chat in page if chat["id"] not in seen]
             seen.update(chat["id"] for chat in fresh)
-            newest_created = latest(newest_created, [chat.get("createdAt") for chat in fresh])
             if fresh:
                 yield fresh
-        write_cursor(state, "created_cursor", newest_created)
-        # the server's clock when this run began (its Date header), so the next strict search has no skew
-        server_start = client.api.first_server_time
-        write_cursor(state, "updated_since", server_start or local_start - lookback)
+                for rows in reader.read(fresh, certainly_changed):
+                    yield dlt.mark.with_table_name(rows, "messages")
 
+        if window.final and not backfill and state.get("updated_since"):
+            yield from _changed_chats(client, run, to_utc(state["updated_since"]), lookback, rescan,
+                                      with_messages)
+        start = window.start or walk_start(state, start_date, lookback, backfill)
+        newest = yield from _walk(client, run, window, backfill, start, with_messages)
+        if backfill:
+            run.shared[BACKFILL_POSITION] = newest
+            return
+        write_cursor(state, "created_cursor", newest)
+        reader.forget_idle(datetime.now(UTC) - timedelta(days=s.STATE_RETENTION_DAYS))
+        if window.final:  # the server's clock at this run's start (its Date header): the next strict search
+            write_cursor(state, "updated_since", client.api.first_server_time or run.started_at - lookback)
+
+    chats.apply_hints(table_name="messages", primary_key="id", write_disposition="merge", columns={},
+                      create_table_variant=True)
     return chats
 
 
-def _changed_chats(client: HelpCrunchClient, run: SourceRun, since: datetime, lookback: timedelta,
-                   rescan: timedelta, touched: set[int]) -> Iterator[list[Record]]:
-    """Chats changed since ``since`` (the server's clock at the previous run's start).
+def _walk(client: HelpCrunchClient, run: SourceRun, window: Window, backfill: Backfill | None, start: datetime,
+          with_messages: Any) -> Generator[Any, None, datetime | None]:
+    """Chats created from ``start`` on (within a backfill's range), oldest first, with their messages, until the
+    listing ends or the window's budget is spent; returns the newest ``createdAt`` passed, where the next window
+    continues (that second is read again: merge removes the overlap). A window closes only once the walk has
+    passed ``start``'s second, so that the next one moves on."""
+    budget, newest = WindowBudget(window, run), None
+    filters = [search_filter("chats.createdAt", ">=", start)]
+    if backfill:
+        filters.append(search_filter("chats.createdAt", "<", backfill.end))
+    for page in client.search_chats(filters):
+        newest = latest(newest, [chat.get("createdAt") for chat in page])
+        yield from with_messages(page)
+        if budget.spent() and newest is not None and newest > start:
+            run.shared[WALK_ENDED] = False
+            return newest
+    run.shared[WALK_ENDED] = True
+    return newest
 
-    With ``chats.updatedAt``: a search from ``since - lookback`` finds every visible change (merge makes
-    the overlap harmless); only when it finds anything, a strict search from ``since`` marks the chats that
-    changed after the previous run began as ``touched``. Without it: the documented-means fallback.
+
+def _changed_chats(client: HelpCrunchClient, run: SourceRun, since: datetime, lookback: timedelta,
+                   rescan: timedelta, with_messages: Any) -> Iterator[Any]:
+    """Chats changed since ``since`` (the server's clock at the previous run's start), with their messages.
+
+    With ``chats.updatedAt``: a search from ``since - lookback`` finds every visible change (merge makes the
+    overlap harmless); only when it finds anything, a strict search from ``since`` names the chats that changed
+    after the previous run began: their messages are read even when the chat object looks the same (a private
+    note moves nothing visible). Without it: the documented-means fallback.
     """
     try:
-        wide = [page for page in client.search_chats([search_filter(s.UPDATED_AT_FIELD, ">=", since - lookback)])]
+        wide = list(client.search_chats([search_filter(s.UPDATED_AT_FIELD, ">=", since - lookback)]))
     except UnsupportedFilterField:
         run.note(f"the server rejects the {s.UPDATED_AT_FIELD} filter; using the fallback "
                  f"(lastMessageAt list, closedAt search, {rescan.days}-day re-scan)")
-        yield from _changed_chats_fallback(client, since - lookback, rescan)
+        yield from _changed_chats_fallback(client, since - lookback, rescan, with_messages)
         return
+    strict: set[int] = set()
     if any(wide):
-        for page in client.search_chats([search_filter(s.UPDATED_AT_FIELD, ">=", since)]):
-            touched.update(chat["id"] for chat in page)
-            yield page
-    yield from wide
+        strict = {chat["id"] for page in client.search_chats([search_filter(s.UPDATED_AT_FIELD, ">=", since)])
+                  for chat in page}
+    for page in wide:
+        yield from with_messages(page, strict)
 
 
-def _changed_chats_fallback(client: HelpCrunchClient, since: datetime, rescan: timedelta) -> Iterator[list[Record]]:
+def _changed_chats_fallback(client: HelpCrunchClient, since: datetime, rescan: timedelta,
+                            with_messages: Any) -> Iterator[Any]:
     """Without ``chats.updatedAt``: recent last messages, recent closings, and a re-scan of recent chats."""
-
-    def older_than_since(page: list[Record]) -> bool:
-        times = [chat.get("lastMessageAt") for chat in page]
-        return any(t is None or t < since for t in times)
-
-    yield from client.list_chats("chats.lastMessageAt", "desc", stop_after=older_than_since)
-    yield from client.search_chats([search_filter("chats.closedAt", ">=", since)])
-    yield from client.search_chats([search_filter("chats.createdAt", ">=", datetime.now(UTC) - rescan)])
-
-
-def messages_transformer(client: HelpCrunchClient, backfill: Backfill | None, concurrency: int,
-                         touched: set[int]) -> DltResource:
-    """Messages of the chats that are new or changed in any visible way; unchanged chats cost nothing.
-
-    A chat's fingerprint (a hash of the whole chat object) is kept per chat: a new last message changes it,
-    and so does a status change, closing, rating or reassignment, which often come with messages that do not
-    move ``lastMessageId`` (tech messages, private notes).
-    """
-    pruned = False
-    done: set[int] = set()  # chats whose messages this run has read: each chat once, so no message twice
-
-    # "deduplicated": every message arrives once per load (each chat is read once, and a chat's pages are
-    # deduplicated by id), so the merge skips re-numbering the staged rows, which at a million rows costs
-    # as much memory as the rows themselves
-    @dlt.transformer(name="messages", primary_key="id",
-                     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True})
-    def messages(chat_page: list[Record]) -> Iterator[list[Record]]:
-        nonlocal pruned
-        state = dlt.current.resource_state()
-        known: dict[str, list[Any]] = state.setdefault("last_message", {})
-        if not pruned and not backfill:
-            _prune(known, datetime.now(UTC) - timedelta(days=s.STATE_RETENTION_DAYS))
-            pruned = True
-        prints = {chat["id"]: _fingerprint(chat) for chat in chat_page}
-        todo = [chat for chat in chat_page if _may_have_messages(chat) and chat["id"] not in done
-                and (backfill or chat["id"] in touched
-                     or known.get(str(chat["id"]), [None])[0] != prints[chat["id"]])]
-        if not todo:
-            return
-        done.update(chat["id"] for chat in todo)
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="helpcrunch-messages") as pool:
-            # chats complete in order while the pool goes on fetching: rows are built as the pages arrive
-            fetched = pool.map(lambda chat: _chat_messages(client, chat, None if backfill else known), todo)
-            batch: list[Record] = []
-            for chat_messages in fetched:
-                batch.extend(chat_messages)
-                if len(batch) >= s.MESSAGE_BATCH_ROWS:
-                    yield message_rows(batch)
-                    batch = []
-            if batch:
-                yield message_rows(batch)
-        if not backfill:
-            for chat in todo:
-                last_at = chat.get("lastMessageAt")
-                known[str(chat["id"])] = [prints[chat["id"]], epoch_seconds(last_at) if last_at else None]
-
-    return messages
+    for page in client.list_chats("chats.lastMessageAt", "desc"):
+        yield from with_messages(page)
+        if any((at := chat.get("lastMessageAt")) is None or at < since for chat in page):
+            break
+    for page in client.search_chats([search_filter("chats.closedAt", ">=", since)]):
+        yield from with_messages(page)
+    for page in client.search_chats([search_filter("chats.createdAt", ">=", datetime.now(UTC) - rescan)]):
+        yield from with_messages(page)
 
 
-def _may_have_messages(chat: Record) -> bool:
-    """Whether a chat can hold messages: it has a last message, or an agent wrote in it (``lastMessage*``
-    leaves private notes out, so a chat whose only messages are notes has no ``lastMessageId``)."""
-    return chat.get("lastMessageId") is not None or bool(chat.get("agents"))
+def _message_state(state: dict[str, Any]) -> dict[str, list[Any]]:
+    """The per-chat message cursors (``last_message``), kept beside the chats cursor; moved there from the
+    ``messages`` resource's state, where an earlier version kept them."""
+    if "last_message" not in state:
+        resources = dlt.current.source_state().get("resources", {})
+        state["last_message"] = resources.get("messages", {}).pop("last_message", {})
+    return state["last_message"]  # type: ignore[no-any-return]
 
 
-def _fingerprint(chat: Record) -> str:
-    text = json.dumps(chat, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-def _chat_messages(client: HelpCrunchClient, chat: Record, known: dict[str, list[Any]] | None) -> list[Record]:
-    """A chat's messages down to the newest one already loaded (all of them when nothing is known)."""
-    entry = (known or {}).get(str(chat["id"]))
-    loaded_until = entry[1] if entry and entry[1] is not None else None
-
-    def reached_loaded(page: list[Record]) -> bool:
-        return loaded_until is not None and any(
-            (at := to_utc(m.get("createdAt"))) is not None and at.timestamp() <= loaded_until for m in page)
-
-    # offset pages shift when a message arrives during paging, so one may come twice: the later copy wins
-    messages = list({m["id"]: m for page in client.chat_messages(chat["id"], reached_loaded) for m in page}.values())
-    if loaded_until is None:
-        return messages
-    return [m for m in messages
-            if (at := to_utc(m.get("createdAt"))) is None or at.timestamp() >= loaded_until]
-
-
-def _prune(known: dict[str, list[Any]], before: datetime) -> None:
-    cutoff = before.timestamp()
-    for chat_id in [k for k, (_, at) in known.items() if at is not None and at < cutoff]:
-        del known[chat_id]
-
-
-def customers_resource(client: HelpCrunchClient, backfill: Backfill | None, lookback: timedelta) -> DltResource:
-    """Customers: all of them on the first run, then those seen since the ``lastSeen`` cursor."""
+def customers_resource(client: HelpCrunchClient, run: SourceRun, window: Window, backfill: Backfill | None,
+                       lookback: timedelta) -> DltResource:
+    """Customers: the first load walks the whole list (window by window, by list position); later runs search
+    those seen since the ``lastSeen`` cursor, in the final window."""
 
     @dlt.resource(name="customers", primary_key="id", write_disposition="merge")
     def customers() -> Iterator[list[Record]]:
         if backfill:
-            yield from client.search_customers(backfill.start, backfill.end)
+            if window.final:
+                yield from client.search_customers(backfill.start, backfill.end)
             return
         state = dlt.current.resource_state()
-        cursor = to_utc(state["last_seen_cursor"]) if state.get("last_seen_cursor") else None
-        pages = client.search_customers(cursor - lookback) if cursor else client.list_customers()
-        newest = cursor
-        for page in pages:
-            newest = latest(newest, [customer.get("lastSeen") for customer in page])
-            yield page
-        write_cursor(state, "last_seen_cursor", newest)
+        if state.get("last_seen_cursor"):
+            if window.final:
+                newest = cursor = to_utc(state["last_seen_cursor"])
+                for page in client.search_customers(cursor - lookback):
+                    newest = latest(newest, [customer.get("lastSeen") for customer in page])
+                    yield page
+                write_cursor(state, "last_seen_cursor", newest)
+            return
+        yield from _customer_walk(client, run, window, state)
 
     return customers
+
+
+def _customer_walk(client: HelpCrunchClient, run: SourceRun, window: Window,
+                   state: dict[str, Any]) -> Iterator[list[Record]]:
+    """The first load's walk of ``GET /customers`` from the committed position, until the window's budget is
+    spent (position kept) or the list ends (then the ``lastSeen`` cursor is set and later runs search)."""
+    budget = WindowBudget(window, run)
+    # one page back: customers the list gained before this position since the last window shifted it by that many
+    start = max(0, int(state.get("list_offset", 0)) - s.PAGE_SIZE)
+    newest = to_utc(state.get("list_newest_last_seen"))
+    for page, position in client.list_customers(start):
+        newest = latest(newest, [customer.get("lastSeen") for customer in page])
+        yield page
+        if budget.spent() and not window.final:
+            state["list_offset"] = position
+            state["list_newest_last_seen"] = newest.isoformat() if newest else None
+            return
+    for key in ("list_offset", "list_newest_last_seen"):
+        state.pop(key, None)
+    write_cursor(state, "last_seen_cursor", newest or run.started_at)
+
+
+__all__ = ["helpcrunch_source", "helpcrunch_windows"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +13,12 @@ from sources._common.timestamps import coerce_fields, epoch_seconds
 from sources._http import (
     ApiBadRequestError,
     ApiClient,
+    ApiResponse,
     OffsetPaginator,
-    limiter_for,
+    PageRequest,
+    RateLimiter,
     per_window,
+    total_of,
 )
 from sources.helpcrunch import settings as s
 
@@ -29,12 +32,20 @@ class UnsupportedFilterField(Exception):
 
 
 class HelpCrunchClient:
-    """Reads chats, messages, customers, agents and departments; every page comes back with UTC datetimes."""
+    """Reads chats, messages, customers, agents and departments; every page comes back with UTC datetimes.
+
+    Args:
+        api_key: sent as ``Authorization: Bearer``.
+        base_url: the API root, e.g. ``https://api.helpcrunch.com/v1``.
+        requests_per_minute: the key's documented budget, shared by every resource and thread.
+        run: the run the client belongs to: its stop signal, and where records without an id are counted.
+        rate_window: the window the budget is counted in.
+    """
 
     def __init__(self, api_key: str, base_url: str = s.HELPCRUNCH_API_URL,
                  requests_per_minute: int = s.REQUESTS_PER_MINUTE, run: SourceRun | None = None,
                  rate_window: float = s.RATE_WINDOW_SECONDS, **client_options: Any) -> None:
-        self.run = run  # where records without an id are counted (the run report)
+        self.run = run
         hints = {
             401: f"Check {s.API_KEY_VARIABLE} (Settings -> Developers -> Public API key)",
             403: f"Check {s.API_KEY_VARIABLE}: the key has no access to this endpoint",
@@ -44,80 +55,85 @@ class HelpCrunchClient:
         }
         self.api = ApiClient(
             "helpcrunch", base_url, headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            secrets=[api_key],
-            limiter=limiter_for("helpcrunch", api_key, per_window(requests_per_minute, rate_window), rate_window),
-            read_only_posts=("/chats/search", "/customers/search"), hints=hints, **client_options)
+            secrets=[api_key], limiter=RateLimiter(per_window(requests_per_minute, rate_window), rate_window),
+            read_only_posts=("/chats/search", "/customers/search"), hints=hints,
+            stop=run.stop if run is not None else None, **client_options)
 
     # -- chats ----------------------------------------------------------------------------------------
     def search_chats(self, filters: list[Filter], sort: str = "chats.createdAt", order: str = "asc",
                      resource: str = "chats") -> Iterator[list[Record]]:
         """Pages of ``POST /chats/search`` (AND of ``filters``); raises :class:`UnsupportedFilterField`
         when the server does not accept ``chats.updatedAt``."""
-        def fetch(offset: int, limit: int) -> Any:
-            body = {"filter": filters, "comparison": "AND", "sort": sort, "order": order,
-                    "offset": offset, "limit": limit}
-            try:
-                return self.api.post("/chats/search", body, resource=resource)
-            except ApiBadRequestError as exc:
-                if any(f["field"] == s.UPDATED_AT_FIELD for f in filters):
-                    raise UnsupportedFilterField(str(exc)) from exc
-                raise
-        yield from self._pages(fetch, "POST /chats/search", _chat, resource=resource)
+        yield from self._pages(_search("/chats/search", filters, sort, order, resource), _chat)
 
-    def list_chats(self, sort: str, order: str, stop_after: Callable[[list[Record]], bool] | None = None,
-                   resource: str = "chats") -> Iterator[list[Record]]:
+    def count_chats(self, filters: list[Filter]) -> int | None:
+        """How many chats ``POST /chats/search`` finds for ``filters`` (one request of one record)."""
+        request = _search("/chats/search", filters, "chats.createdAt", "asc", "chats")
+        request.body.update({"offset": 0, "limit": 1})
+        return total_of(self._send(request).data, s.TOTAL_PATHS)
+
+    def list_chats(self, sort: str, order: str, resource: str = "chats") -> Iterator[list[Record]]:
         """Pages of ``GET /chats`` sorted by one of the four documented keys."""
-        def fetch(offset: int, limit: int) -> Any:
-            return self.api.get("/chats", {"sort": sort, "order": order, "offset": offset, "limit": limit},
-                                resource=resource)
-        yield from self._pages(fetch, "GET /chats", _chat, stop_after, resource=resource)
+        yield from self._pages(PageRequest("GET", "/chats", {"sort": sort, "order": order}, resource=resource), _chat)
 
     # -- messages -------------------------------------------------------------------------------------
-    def chat_messages(self, chat_id: int, stop_after: Callable[[list[Record]], bool] | None = None,
-                      ) -> Iterator[list[Record]]:
-        """Pages of one chat's messages as the API sends them (see :func:`message_rows`), newest first;
-        ``stop_after(page)`` ends paging early."""
-        path = f"/chats/{chat_id}/messages"
-
-        def fetch(offset: int, limit: int) -> Any:
-            return self.api.get(path, {"offset": offset, "limit": limit}, resource="messages")
-        yield from self._pages(fetch, f"GET {path}", None, stop_after, resource="messages")
+    def chat_messages(self, chat_id: int) -> Iterator[list[Record]]:
+        """Pages of one chat's messages as the API sends them (see :func:`message_rows`), newest first."""
+        yield from self._pages(PageRequest("GET", f"/chats/{chat_id}/messages", resource="messages"), None)
 
     # -- customers, agents, departments ---------------------------------------------------------------
-    def list_customers(self) -> Iterator[list[Record]]:
-        """Every customer, oldest ``firstSeen`` first."""
-        def fetch(offset: int, limit: int) -> Any:
-            params = {"sort": "customers.firstSeen", "order": "asc", "offset": offset, "limit": limit}
-            return self.api.get("/customers", params, resource="customers")
-        yield from self._pages(fetch, "GET /customers", _customer, resource="customers")
+    def list_customers(self, offset: int = 0) -> Iterator[tuple[list[Record], int]]:
+        """Customers from position ``offset`` of the list sorted by ``firstSeen`` (oldest first: new customers
+        are first seen last, so a customer keeps its place), each page with the position after it."""
+        request = PageRequest("GET", "/customers", {"sort": "customers.firstSeen", "order": "asc"},
+                              resource="customers")
+        paginator = self._paginator(request, start=offset)
+        for page in self.api.paginate(request, paginator, s.ITEMS_KEYS, send=self._send):
+            yield keyed([_customer(item) for item in page], "id", "customers", self.run), paginator.offset
+
+    def count_customers(self) -> int | None:
+        """How many customers ``GET /customers`` lists (one request of one record)."""
+        request = PageRequest("GET", "/customers", {"offset": 0, "limit": 1}, resource="customers")
+        return total_of(self._send(request).data, s.TOTAL_PATHS)
 
     def search_customers(self, seen_from: datetime, seen_to: datetime | None = None) -> Iterator[list[Record]]:
         """Customers with ``lastSeen`` in ``[seen_from, seen_to)``, oldest first."""
         filters = [search_filter("customers.lastSeen", ">=", seen_from)]
         if seen_to is not None:
             filters.append(search_filter("customers.lastSeen", "<", seen_to))
-
-        def fetch(offset: int, limit: int) -> Any:
-            body = {"filter": filters, "comparison": "AND", "sort": "customers.lastSeen", "order": "asc",
-                    "offset": offset, "limit": limit}
-            return self.api.post("/customers/search", body, resource="customers")
-        yield from self._pages(fetch, "POST /customers/search", _customer, resource="customers")
+        request = _search("/customers/search", filters, "customers.lastSeen", "asc", "customers")
+        yield from self._pages(request, _customer)
 
     def list_all(self, path: str, resource: str) -> Iterator[list[Record]]:
         """Pages of a small list endpoint (``/agents``, ``/departments``)."""
-        def fetch(offset: int, limit: int) -> Any:
-            return self.api.get(path, {"offset": offset, "limit": limit}, resource=resource)
-        yield from self._pages(fetch, f"GET {path}", None, resource=resource)
+        yield from self._pages(PageRequest("GET", path, resource=resource), None)
 
     # -- internals ------------------------------------------------------------------------------------
-    def _pages(self, fetch: Callable[[int, int], Any], endpoint: str, shape: Callable[[Record], Record] | None,
-               stop_after: Callable[[list[Record]], bool] | None = None, resource: str = "-",
-               ) -> Iterator[list[Record]]:
+    def _pages(self, request: PageRequest, shape: Any) -> Iterator[list[Record]]:
         """Pages of shaped records that carry an ``id`` (the others are counted in the run report)."""
-        pages = OffsetPaginator(fetch, limit=s.PAGE_SIZE, items_keys=s.ITEMS_KEYS, total_paths=s.TOTAL_PATHS,
-                                source="helpcrunch", endpoint=endpoint, stop_after=stop_after)
-        for page in pages:
-            yield keyed([shape(item) for item in page] if shape else page, "id", resource, self.run)
+        for page in self.api.paginate(request, self._paginator(request), s.ITEMS_KEYS, send=self._send):
+            yield keyed([shape(item) for item in page] if shape else page, "id", request.resource, self.run)
+
+    @staticmethod
+    def _paginator(request: PageRequest, start: int = 0) -> OffsetPaginator:
+        return OffsetPaginator(s.PAGE_SIZE, total_paths=s.TOTAL_PATHS, in_body=request.method == "POST",
+                               start=start, source="helpcrunch", endpoint=request.endpoint)
+
+    def _send(self, request: PageRequest) -> ApiResponse:
+        """One request; a 400 to a search with ``chats.updatedAt`` means the server does not know the field."""
+        try:
+            return self.api.send(request)
+        except ApiBadRequestError as exc:
+            filters = request.body.get("filter", []) if isinstance(request.body, dict) else []
+            if any(f.get("field") == s.UPDATED_AT_FIELD for f in filters):
+                raise UnsupportedFilterField(str(exc)) from exc
+            raise
+
+
+def _search(path: str, filters: list[Filter], sort: str, order: str, resource: str) -> PageRequest:
+    """A search request: the documented ``{filter, comparison, sort, order, offset, limit}`` body."""
+    return PageRequest("POST", path, body={"filter": filters, "comparison": "AND", "sort": sort, "order": order},
+                       resource=resource)
 
 
 def search_filter(field: str, operator: str, value: Any) -> Filter:

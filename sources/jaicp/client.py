@@ -8,7 +8,6 @@ Every request carries ``Timezone: 0``: statistics buckets then start at UTC midn
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -23,13 +22,13 @@ from sources._common.records import keyed
 from sources._common.run_context import SourceRun
 from sources._common.timestamps import coerce_fields, to_utc
 from sources._http import (
-    ApiBadRequestError,
     ApiClient,
     ApiResponse,
     ApiResponseError,
     PageNumberPaginator,
+    PageRequest,
+    RateLimiter,
     items_of,
-    limiter_for,
     per_window,
 )
 from sources.jaicp import settings as s
@@ -48,9 +47,11 @@ def iso(moment: datetime) -> str:
 
 
 def time_range(key: str, start: datetime, end: datetime) -> Filter:
-    """A ``DATE_TIME_RANGE`` filter for the half-open ``[start, end)``: the API's range includes ``to``,
-    so ``to`` is ``end`` minus one millisecond (the API's time resolution)."""
-    return {"key": key, "type": "DATE_TIME_RANGE", "from": iso(start), "to": iso(end - timedelta(milliseconds=1))}
+    """A ``DATE_TIME_RANGE`` filter from ``start`` to ``end``. The spec does not say whether ``to`` is included:
+    sent as ``end`` itself, the range holds ``[start, end)`` in full under either reading, and a record exactly
+    on ``end`` that an inclusive server also returns is read by the next window too and merged (windows overlap
+    by the API's time resolution, one millisecond)."""
+    return {"key": key, "type": "DATE_TIME_RANGE", "from": iso(start), "to": iso(end)}
 
 
 def message_count(low: int, high: int) -> Filter:
@@ -67,14 +68,6 @@ def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-# v1 project short names discovered per (base URL, token hash): one discovery call per process, not per window
-_DISCOVERED_PROJECTS: dict[tuple[str, str], str] = {}
-
-
-class _PageSizeRejected(Exception):
-    """The first page of a listing answered 400 at a page size above the fallback."""
-
-
 class JaicpClient:
     """Reads one JAICP project through either API generation; records come back with UTC datetimes.
 
@@ -83,7 +76,8 @@ class JaicpClient:
         base_url: the API root, e.g. ``https://app.jaicp.com/api``.
         api_version: ``"p"`` (token in the path, default) or ``"v1"``.
         project_short_name: v1 only; found from the token's one project when not given.
-        run: the source's run record: report notes and records rejected for a missing key go there.
+        run: the source's run record: its stop signal; report notes and records rejected for a missing key go
+            there.
     """
 
     def __init__(self, token: str, base_url: str = s.JAICP_API_URL, api_version: str = "p",
@@ -113,24 +107,24 @@ class JaicpClient:
             "response": f"Check {s.BASE_URL_VARIABLE}: it does not look like the JAICP Reporter API",
         }
         self.api = ApiClient("jaicp", base_url, headers=headers, secrets=[token, path_token],
-                             limiter=limiter_for("jaicp", token, per_window(int(requests_per_minute), rate_window),
-                                                 rate_window),
-                             read_only_posts=s.READ_ONLY_POSTS, hints=hints, **client_options)
+                             limiter=RateLimiter(per_window(int(requests_per_minute), rate_window), rate_window),
+                             read_only_posts=s.READ_ONLY_POSTS, hints=hints,
+                             stop=run.stop if run is not None else None, **client_options)
         self.page_size = max(1, int(page_size))
         self.run = run
-        self._project = project_short_name or None
-        self._discovery_key = (base_url, hashlib.sha256(token.encode()).hexdigest())
+        self._project = project_short_name or None  # v1: discovered once per client (the client is per run)
         self._project_lock = threading.Lock()
+        self._noted_sizes: set[int] = set()
         self._misaligned_noted = False
 
     # -- requests -------------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
                 resource: str = "-") -> Any:
         """One request to ``path`` (relative to the generation's prefix); returns the decoded body."""
-        return self._send(method, path, body=body, params=params, resource=resource).data
+        return self.request_response(method, path, body=body, params=params, resource=resource).data
 
-    def _send(self, method: str, path: str, *, body: Any, params: dict[str, Any] | None,
-              resource: str) -> ApiResponse:
+    def request_response(self, method: str, path: str, *, body: Any, params: dict[str, Any] | None,
+                         resource: str) -> ApiResponse:
         query = dict(params or {})
         if self.v1:
             query["projectShortName"] = self.project()
@@ -140,15 +134,13 @@ class JaicpClient:
         """v1: the project short name, configured or, for a token of exactly one project, discovered."""
         with self._project_lock:
             if self._project is None:
-                self._project = _DISCOVERED_PROJECTS.get(self._discovery_key)
-            if self._project is None:
                 path = f"{self.prefix}/stats/unique-clients"
                 rows = self.api.get(path, resource="project").data
                 names = sorted({row.get("projectShortName") for row in rows or [] if isinstance(row, dict)} - {None})
                 if len(names) != 1:
                     raise ApiResponseError("jaicp", f"GET {path}", f"the token sees {len(names)} projects "
                                            f"({', '.join(names) or 'none'})", f"Set {s.PROJECT_VARIABLE}")
-                self._project = _DISCOVERED_PROJECTS[self._discovery_key] = names[0]
+                self._project = names[0]
             return self._project
 
     # -- listings -------------------------------------------------------------------------------------
@@ -191,50 +183,50 @@ class JaicpClient:
         """
         identity = identity or (lambda record: record[key])
         seen: set[Any] = set()
-        total: int | None = None
         keyless, reported = 0, False  # records without a key in the latest pass; counted in the report once
         endpoint = f"{method} {self.prefix}/{path}"
+        total: int | None = None
         for _ in range(s.LISTING_PASSES):
-            pages = self._paginator(method, path, items_key, body, params, resource)
+            paginator = PageNumberPaginator(self.page_size, fallback_size=s.FALLBACK_PAGE_SIZE, source="jaicp",
+                                            endpoint=endpoint)
+            request = PageRequest(method, path, dict(params or {}),
+                                  None if body is None else {"filters": body}, resource)
             keyless = 0
-            try:
-                for page in pages:
-                    fresh = []
-                    kept = keyed(page, key, resource, None if reported else self.run)
-                    keyless += len(page) - len(kept)
-                    for record in kept:
-                        if (known := identity(record)) not in seen:
-                            seen.add(known)
-                            fresh.append(shape(record) if shape else record)
-                    if fresh:
-                        yield fresh
-            except _PageSizeRejected:
-                self._note(f"{method} {path} rejected size={self.page_size}; using {s.FALLBACK_PAGE_SIZE} "
-                           f"(set {s.PAGE_SIZE_VARIABLE})")
-                self.page_size = s.FALLBACK_PAGE_SIZE
-                continue
-            total, reported = pages.total, True
+            for page in self.api.paginate(request, paginator, (items_key,), send=self._send):
+                fresh = []
+                kept = keyed(page, key, resource, None if reported else self.run)
+                keyless += len(page) - len(kept)
+                for record in kept:
+                    if (known := identity(record)) not in seen:
+                        seen.add(known)
+                        fresh.append(shape(record) if shape else record)
+                if fresh:
+                    yield fresh
+            self._learn_page_size(method, path, paginator)
+            total, reported = paginator.total, True
             if total is None or len(seen) + keyless >= total:
                 return
             log.info("jaicp: %s returned %d of %d records; reading it again", endpoint, len(seen), total)
         raise ApiResponseError("jaicp", endpoint, f"{len(seen)} distinct records of the {total} the API counts, "
-                               f"after {s.LISTING_PASSES} passes", "Nothing of this run is committed: the next run "
-                               "reads the window again")
+                               f"after {s.LISTING_PASSES} passes", "Nothing of this window is committed: the next "
+                               "run reads it again")
 
-    def _paginator(self, method: str, path: str, items_key: str, body: list[Filter] | None,
-                   params: dict[str, Any] | None, resource: str) -> PageNumberPaginator:
-        def fetch(page: int, size: int) -> Any:
-            query = {**(params or {}), "page": page, "size": size}
-            try:
-                return self._send(method, path, body=None if body is None else {"filters": body}, params=query,
-                                  resource=resource)
-            except ApiBadRequestError:
-                if page == 0 and size > s.FALLBACK_PAGE_SIZE:
-                    raise _PageSizeRejected() from None
-                raise
+    def _send(self, request: PageRequest) -> ApiResponse:
+        """One request of a listing, under the generation's prefix (and v1's ``projectShortName``)."""
+        return self.request_response(request.method, request.path, body=request.body, params=request.params,
+                                     resource=request.resource)
 
-        return PageNumberPaginator(fetch, size=self.page_size, items_keys=(items_key,), source="jaicp",
-                                   endpoint=f"{method} {self.prefix}/{path}")
+    def _learn_page_size(self, method: str, path: str, paginator: PageNumberPaginator) -> None:
+        """Go on with the page size the server used: it rejected ours (400), or serves fewer records a page."""
+        used = paginator.shortened_to or (paginator.size if paginator.size_fallbacks else None)
+        if used is None or used >= self.page_size:
+            return
+        why = "rejected" if paginator.size_fallbacks else "serves fewer records a page than"
+        if used not in self._noted_sizes:
+            self._noted_sizes.add(used)
+            self._note(f"{method} {path} {why} size={self.page_size}; using {used} for the rest of the run "
+                       f"(set {s.PAGE_SIZE_VARIABLE}={used} to skip the detour)")
+        self.page_size = used
 
     def _note(self, text: str) -> None:
         if self.run is not None:

@@ -19,7 +19,7 @@ from pipelines.warehouse import WarehousePaths, pipeline_for
 from sources._common.run_context import SourceRun
 from sources._common.timestamps import parse_bound
 from sources.conpeek import _report_rejected
-from sources.conpeek.client import ConpeekClient, Window
+from sources.conpeek.client import ConpeekClient, TimeRange
 from tests.conftest import DEMO_KEYS, Warehouse, run_cli
 
 NOW = "2024-05-01 12:00:00"
@@ -264,7 +264,8 @@ def test_records_without_an_id_are_counted_not_loaded() -> None:
     notes = SourceRun("conpeek")
     client = ConpeekClient("unit-key-1234", "http://conpeek.test", notes, requests_per_minute=0, transport=transport)
 
-    records = [r for page in client.pages("messages", Window(parse_bound("2024-05-01", "start")), []) for r in page]
+    window = TimeRange(parse_bound("2024-05-01", "start"))
+    records = [r for page, _ in client.pages("messages", window, []) for r in page]
 
     assert [r["id"] for r in records] == ["6632181500000000000000aa"]
     assert records[0]["ts"].isoformat() == "2024-05-01T10:00:00+00:00"

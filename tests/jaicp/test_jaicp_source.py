@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections import Counter, defaultdict
@@ -13,11 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-import sources.jaicp
+import sources.jaicp.planning
 from pipelines.run import RunRequest, run
 from pipelines.warehouse import WarehousePaths, pipeline_for
+from sources._common.run_context import SourceRun
 from sources._http import ReadOnlyViolation
-from sources.jaicp import jaicp_source, jaicp_windows
+from sources.jaicp import jaicp_windows
 from sources.jaicp.client import JaicpClient
 from tests.conftest import DEMO_KEYS, Warehouse, run_cli
 
@@ -49,7 +51,7 @@ def jaicp(emulator: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Call
         now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
         server = emulator("jaicp", now=now, **{**SMALL, **options})
         clock = Clock(now)
-        monkeypatch.setattr(sources.jaicp, "utc_now", clock)
+        monkeypatch.setattr(sources.jaicp.planning, "utc_now", clock)
         monkeypatch.setenv("SOURCES__JAICP__START_DATE", (now - timedelta(days=40)).date().isoformat())
         return server, clock
 
@@ -131,14 +133,15 @@ def test_first_load_then_new_messages_then_nothing(jaicp: Any, warehouse: Wareho
     for message in snapshot["messages"]:
         days_of[message["sessionId"]].add(message["timestamp"][:10])
     assert any(len(days) > 1 for days in days_of.values()), "no session crosses a window boundary (midnight)"
-    monkeypatch.setenv("SOURCES__JAICP__COMMIT_MESSAGES", "0")  # one load per day: sessions span two loads
+    monkeypatch.setenv("SOURCES__JAICP__WINDOW_REQUESTS", "15")  # several windows: sessions span two of them
     first = load()
     assert_warehouse_equals(warehouse, snapshot)
     # each session in a status channel is read once per run, whichever windows its messages fall in
     in_status_channels = {x["sessionId"] for x in snapshot["sessions"]
                           if x["channelType"] in ("telegram", "viber", "vk")}
     assert by_path(server, "/messages/by-session") == len(in_status_channels & set(days_of))
-    monkeypatch.delenv("SOURCES__JAICP__COMMIT_MESSAGES")
+    assert first.windows >= 3
+    monkeypatch.delenv("SOURCES__JAICP__WINDOW_REQUESTS")
     assert not [note for note in first.notes if "reconciliation" in note]
     assert {"sessions", "sessions__labels", "messages", "messages__labels", "messages__session_labels",
             "message_statuses", "clients", "reconciliation", "stats_messages", "stats_sessions",
@@ -180,10 +183,11 @@ def test_a_run_boundary_between_two_messages_of_one_session_loses_nothing(
     for message in snapshot["messages"]:
         times[message["sessionId"]].append(utc(message["timestamp"]))
     session_id, stamps = next((k, sorted(v)) for k, v in sorted(times.items()) if len(set(v)) > 3)
-    clock.at = stamps[2]  # the first run ends exactly at the session's third message (excluded: half-open)
+    clock.at = stamps[2]  # the first run ends exactly at the session's third message
     load()
     loaded = warehouse.query(f"SELECT timestamp FROM jaicp.messages WHERE session_id = '{session_id}'")
-    assert sorted(t for (t,) in loaded) == stamps[:2]
+    # the emulated API includes `to`: the message on the end is read now and again by the next run (merged)
+    assert sorted(t for (t,) in loaded) == stamps[:3]
     clock.at = None
     load()
     assert_warehouse_equals(warehouse, snapshot)
@@ -321,36 +325,35 @@ def test_a_session_count_mismatch_is_noted(jaicp: Any, warehouse: Warehouse,
 
 def test_window_by_window_loads_commit_each_window(jaicp: Any, warehouse: Warehouse,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the runner does with ``jaicp_windows``: one ``pipeline.run`` per window, so a crash loses one."""
-    monkeypatch.setenv("SOURCES__JAICP__WINDOW_HOURS", "240")
+    """The runner commits each window: a crash in the third loses only the third, and the next run resumes."""
+    monkeypatch.setenv("SOURCES__JAICP__WINDOW_REQUESTS", "12")
     server, _ = jaicp(sessions=60)
     pipeline = pipeline_for("jaicp", WarehousePaths.resolve())
-    assert len(jaicp_windows(pipeline)) == 1  # a quiet bot: its windows are joined into one load (COMMIT_MESSAGES)
-    monkeypatch.setenv("SOURCES__JAICP__COMMIT_MESSAGES", "0")
-    windows = jaicp_windows(pipeline)
-    assert len(windows) >= 3 and [w["final_window"] for w in windows].count(True) == 1 and windows[-1]["final_window"]
-    listing = JaicpClient.messages
+    windows = list(jaicp_windows(pipeline, SourceRun("jaicp")))
+    assert len(windows) >= 3 and [w.final for w in windows].count(True) == 1 and windows[-1].final
+    assert all(a.end == b.start for a, b in itertools.pairwise(windows))  # they tile the run
+    listing, listed = JaicpClient.messages, []
 
     def crash_in_the_third_window(self: JaicpClient, filters: list[dict[str, Any]], resource: str = "messages"):
-        if filters[0]["from"] >= windows[2]["window_from"]:
+        listed.append(filters)
+        if len(listed) == 3:
             raise RuntimeError("power cut")
         yield from listing(self, filters, resource)
 
     monkeypatch.setattr(JaicpClient, "messages", crash_in_the_third_window)
-    with pytest.raises(Exception, match="power cut"):
-        for window in windows:
-            pipeline.run(jaicp_source(**window), loader_file_format="parquet")
-    committed = utc(windows[1]["window_to"])
+    report = run(RunRequest(["jaicp"]))
+    assert not report.ok and "power cut" in str(report.sources[0].error)
+    assert report.sources[0].windows == 2
+    committed = utc(listed[1][0]["to"])
     assert _state(warehouse.data_dir)["sessions"]["message_time_cursor"] == committed.isoformat()
-    expected = sum(1 for m in server.api.snapshot()["messages"] if utc(m["timestamp"]) < committed)
+    # the emulated API includes `to`: a message exactly on the end is committed too
+    expected = sum(1 for m in server.api.snapshot()["messages"] if utc(m["timestamp"]) <= committed)
     assert warehouse.count("jaicp.messages") == expected
 
     monkeypatch.setattr(JaicpClient, "messages", listing)
-    resumed = jaicp_windows(pipeline)  # from the cursor minus the lookback hour: the windows not committed
-    assert utc(resumed[0]["window_from"]) >= committed - timedelta(hours=1)
-    assert {w["window_from"] for w in windows[2:]} <= {w["window_from"] for w in resumed}
-    for window in resumed:
-        pipeline.run(jaicp_source(**window), loader_file_format="parquet")
+    resumed = next(iter(jaicp_windows(pipeline, SourceRun("jaicp"))))  # from the cursor minus the lookback hour
+    assert resumed.start == committed - timedelta(hours=1)
+    load()
     assert_warehouse_equals(warehouse, server.api.snapshot())
 
 
@@ -360,19 +363,24 @@ def _state(data_dir: Path) -> dict[str, Any]:
 
 
 def test_quiet_days_are_listed_together(jaicp: Any, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bot with few messages a day: one paged listing per resource for up to 31 days, not one per day."""
+    """A bot with few messages a day: its days are joined into windows of up to the request budget, so a quiet
+    month is one paged listing per resource, not one per day; a smaller budget gives more, smaller windows."""
     server, _ = jaicp()
     snapshot = server.api.snapshot()
     days = {m["timestamp"][:10] for m in snapshot["messages"]}
     assert len(days) > 10 and len(snapshot["messages"]) < 5_000
-    load()
+    first = load()
     pages = -(-len(snapshot["messages"]) // 500)  # the default page size
     assert by_path(server, "/messages/filter") <= 2 * pages  # one listing (30 days): its pages, once re-asked
+    assert first.windows == 1
     assert_warehouse_equals(warehouse, snapshot)
 
-    monkeypatch.setenv("SOURCES__JAICP__LISTING_MESSAGES", "0")  # one listing per day
+    monkeypatch.setenv("SOURCES__JAICP__WINDOW_REQUESTS", "10")
     server.clear_log()
     last = utc(max(m["timestamp"] for m in snapshot["messages"]))
-    load(min(days), (last + timedelta(days=1)).date().isoformat())  # a backfill over the same days
-    assert by_path(server, "/messages/filter") >= len(days)
+    second = load(min(days), (last + timedelta(days=1)).date().isoformat())  # a backfill over the same days
+    assert second.windows >= 5
+    assert by_path(server, "/messages/filter") >= second.windows
+    # each window within about its budget, plus the run's statistics and the final window's catalogues
+    assert len(server.requests()) <= 10 * second.windows + 15
     assert_warehouse_equals(warehouse, snapshot)

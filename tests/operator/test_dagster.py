@@ -31,7 +31,9 @@ def materialized(result: Any) -> dict[str, dict[str, Any]]:
 def test_one_asset_per_table_and_a_nightly_schedule() -> None:
     keys = {spec.key.to_user_string() for spec in SPECS}
     assert {"helpcrunch/chats", "helpcrunch/messages", "helpcrunch/customers", "conpeek/messages",
-            "conpeek/conversation_statistics_opened", "jaicp/sessions", "jaicp/messages", "jaicp/clients"} <= keys
+            "conpeek/conversation_statistics_opened", "jaicp/sessions", "jaicp/messages", "jaicp/clients",
+            "jaicp/message_statuses", "jaicp/reconciliation"} <= keys
+    assert not [key for key in keys if "__" in key]  # child tables belong to their parent's asset
     assert {spec.group_name for spec in SPECS} == set(SOURCES)
     messages = next(spec for spec in SPECS if spec.key == AssetKey(["helpcrunch", "messages"]))
     assert [dep.asset_key for dep in messages.deps] == [AssetKey(["helpcrunch", "chats"])]

@@ -11,9 +11,9 @@ import dlt
 import pytest
 from dlt.common import logger as dlt_logger
 
-from pipelines.dlt_logging import DltLogRouter, route_dlt_logs
+from pipelines.dlt_logging import DltLogRouter, attach_notes, route_dlt_logs
+from pipelines.report import RunReport, SourceReport
 from pipelines.warehouse import PIPELINE_PREFIX
-from sources._common.run_context import reset_source_run
 from tests.conftest import Warehouse, run_cli
 from tests.operator.helpers import SMALL, output
 
@@ -38,16 +38,18 @@ def test_a_warning_that_matters_becomes_a_note_and_the_rest_goes_to_debug(routed
                  dataset_name="conpeek")  # the active pipeline: dlt initializes its logger now, and keeps ours
     assert [type(handler) for handler in routed.handlers] == [DltLogRouter] and not routed.propagate
     routed.setLevel(logging.DEBUG)  # what --verbose asks of dlt
-    run = reset_source_run("conpeek")
     caplog.set_level(logging.DEBUG, logger="warehouse")
 
     dlt_logger.warning("Job for messages.1a2b.parquet retried in load 1714 with message disk I/O error")
     dlt_logger.warning("The string you passed as data could not be parsed as valid source reference")
     dlt_logger.info("Running file normalizing")
+    report = RunReport(sources=[SourceReport("helpcrunch"), SourceReport("conpeek")])
+    attach_notes(report)
 
-    assert run.notes == ["dlt: Job for messages.1a2b.parquet retried in load 1714 with message disk I/O error"]
+    note = "dlt: Job for messages.1a2b.parquet retried in load 1714 with message disk I/O error"
+    assert report.sources[1].notes == [note] and report.sources[0].notes == [] and not report.notices
     by_level = {(record.name, record.levelname, record.getMessage()) for record in caplog.records}
-    assert ("warehouse.run", "WARNING", f"conpeek: {run.notes[0]}") in by_level
+    assert ("warehouse.dlt", "WARNING", f"conpeek: {note}") in by_level
     assert ("warehouse.dlt", "DEBUG", "dlt warning: The string you passed as data could not be parsed as valid "
                                       "source reference") in by_level
     assert ("warehouse.dlt", "DEBUG", "dlt info: Running file normalizing") in by_level

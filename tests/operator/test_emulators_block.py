@@ -2,9 +2,8 @@
 suffixes, the emulated limits); pasted as is into a shell, ``check`` and ``run`` work with nothing added but
 where the warehouse goes.
 
-LEAD: this test enables itself once the emulators branch lands (``python -m emulators serve`` printing
-``export`` lines); until then it is skipped with the reason below. It starts the emulators on free ports
-(``--port 0``) and a small dataset (``--scale``), reads the block from their stdout, and pastes it.
+The test starts the emulators on free ports (``--port 0``) with a small dataset (``--scale``), reads the block
+from their stdout, and pastes it: the variables it exports, nothing else but the warehouse paths.
 """
 
 from __future__ import annotations
@@ -22,12 +21,8 @@ import pytest
 from tests.conftest import ROOT, Warehouse
 from tests.operator.helpers import output
 
-PRINTS_BLOCK = "export " in (ROOT / "emulators" / "__main__.py").read_text()
 REQUIRED = ("SOURCES__HELPCRUNCH__API_KEY", "SOURCES__HELPCRUNCH__BASE_URL", "SOURCES__CONPEEK__API_KEY",
             "SOURCES__CONPEEK__BASE_URL", "SOURCES__JAICP__TOKEN", "SOURCES__JAICP__BASE_URL")
-
-pytestmark = pytest.mark.skipif(not PRINTS_BLOCK, reason="LEAD: enable after merging the emulators branch: "
-                                "`python -m emulators serve` does not print `export SOURCES__...=` lines yet")
 
 
 def parse_exports(lines: list[str]) -> dict[str, str]:

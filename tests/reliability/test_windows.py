@@ -1,0 +1,152 @@
+"""Committed windows: a first load cut into many windows, killed (SIGKILL) at several points or stopped (SIGTERM,
+Ctrl-C), keeps every window it committed; the next run repeats at most the window in flight and ends with the
+warehouse equal to the API, nothing lost, nothing doubled.
+
+Each test first measures an uninterrupted first load of the kit's dataset (its requests and windows), empties the
+warehouse, and then interrupts a first load of the same data. The work a kill cost is the requests of the killed
+run and of the run after it, beyond those of the uninterrupted load.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from emulators import EmulatorServer
+from pipelines.run import RunRequest, run
+from tests.conftest import ROOT, Warehouse
+from tests.reliability.compare import FIGURES, assert_complete, dlt_state, pipeline_dir
+from tests.reliability.crash import packages
+from tests.reliability.kits import KITS, Kit
+
+# each kit's window budget: small enough that its first load takes several windows
+WINDOW_REQUESTS = {"helpcrunch": 25, "conpeek": 4, "jaicp": 12}
+# requests a run spends besides its windows' work: planning (HelpCrunch counts, JAICP statistics) and the overlap
+# a resumed walk re-reads (the lookback, HelpCrunch's customer page stepped back)
+RUN_OVERHEAD = {"helpcrunch": 6, "conpeek": 2, "jaicp": 12}
+Start = Callable[..., EmulatorServer]
+
+
+@dataclass(frozen=True)
+class CleanLoad:
+    requests: int
+    windows: int
+
+
+def windowed(kit: Kit, start: Start, monkeypatch: pytest.MonkeyPatch, warehouse: Warehouse) -> tuple[
+        EmulatorServer, CleanLoad]:
+    """The kit's API, a first load measured uninterrupted, then the warehouse emptied again."""
+    monkeypatch.setenv(f"SOURCES__{kit.name.upper()}__WINDOW_REQUESTS", str(WINDOW_REQUESTS[kit.name]))
+    server = start(kit)
+    report = run(RunRequest([kit.name]))
+    assert report.ok, report.to_text()
+    clean = CleanLoad(len(server.requests()), report.sources[0].windows)
+    assert clean.windows >= 3, f"{kit.name}: the first load should take several windows, took {clean.windows}"
+    empty(warehouse)
+    server.clear_log()
+    return server, clean
+
+
+def empty(warehouse: Warehouse) -> None:
+    shutil.rmtree(warehouse.data_dir, ignore_errors=True)
+    shutil.rmtree(warehouse.published.parent, ignore_errors=True)
+    for path in warehouse.working.parent.glob(warehouse.working.name + "*"):
+        path.unlink()
+
+
+def start_job(kit: Kit) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "pipelines", "run", kit.name], cwd=ROOT, env=dict(os.environ),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], timeout: float = 120.0) -> bool:
+    """Poll ``condition`` until it holds (True) or the process ends first (False)."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def loaded_windows(warehouse: Warehouse, kit: Kit) -> int:
+    return len(packages(pipeline_dir(warehouse, kit.name), "load/loaded"))
+
+
+def finish(kit: Kit, server: EmulatorServer, warehouse: Warehouse) -> int:
+    """A run to completion after the interruption: the warehouse must equal the API. Returns its requests."""
+    before = len(server.requests())
+    report = run(RunRequest([kit.name]))
+    assert report.ok, report.to_text()
+    assert_complete(warehouse, kit, server)
+    return len(server.requests()) - before
+
+
+def kill_points(slow: bool) -> list[str]:
+    return ["early", "50%", "70%", "load"] if slow else ["50%", "load"]
+
+
+@pytest.mark.parametrize("slow", [pytest.param(False, id="fast"), pytest.param(True, id="all", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("kit", [pytest.param(kit, id=kit.name) for kit in KITS])
+def test_a_killed_first_load_keeps_its_windows_and_repeats_at_most_one(
+        kit: Kit, slow: bool, start: Start, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, clean = windowed(kit, start, monkeypatch, warehouse)
+    budget = WINDOW_REQUESTS[kit.name]
+    for point in kill_points(slow):
+        empty(warehouse)
+        server.clear_log()
+        process = start_job(kit)
+        share = {"early": 0.1, "50%": 0.5, "70%": 0.7, "load": 0.4}[point]
+
+        def reached() -> bool:
+            enough = len(server.requests()) >= max(1, round(share * clean.requests))
+            if point != "load":
+                return enough
+            return enough and bool(packages(pipeline_dir(warehouse, kit.name), "load/normalized"))
+
+        landed = wait_for(reached, process)
+        process.kill()
+        process.communicate()
+        killed = len(server.requests())
+        committed = loaded_windows(warehouse, kit)
+        FIGURES.kill_points.append(f"{kit.name}: {point} of a windowed first load -> "
+                                   f"{'extract' if point != 'load' else 'load'}" if landed else "completed")
+        assert landed, f"{kit.name}: the run ended before the kill point {point}"
+        again = finish(kit, server, warehouse)
+        lost = killed + again - clean.requests
+        print(f"{kit.name}: kill at {point}: killed run {killed} requests, {committed} window(s) committed; "
+              f"re-run {again}; minimum {clean.requests} ({clean.windows} windows); work repeated {lost} "
+              f"(window budget {budget})")
+        assert lost <= budget * 1.5 + RUN_OVERHEAD[kit.name], f"{kit.name}: a kill at {point} cost {lost} requests"
+        if point in ("50%", "70%"):
+            assert committed >= 1, f"{kit.name}: no window committed by {point} of the first load"
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"])
+@pytest.mark.parametrize("kit", [pytest.param(kit, id=kit.name) for kit in KITS])
+def test_a_stop_signal_commits_the_complete_windows_and_says_so_in_one_line(
+        kit: Kit, signum: int, code: int, start: Start, warehouse: Warehouse,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, clean = windowed(kit, start, monkeypatch, warehouse)
+    process = start_job(kit)
+    assert wait_for(lambda: loaded_windows(warehouse, kit) >= 2, process), "the run ended before two windows"
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert process.returncode == code, (out, err)
+    assert "Traceback" not in err + out
+    assert lines[-1].startswith(f"interrupted by {signal.Signals(signum).name}: {kit.name} interrupted ("), lines
+    assert "window(s) committed" in lines[-1] and "the next run continues" in lines[-1]
+    assert "run status: INTERRUPTED" in out
+    committed = loaded_windows(warehouse, kit)
+    assert committed >= 2
+    assert dlt_state(warehouse, kit.name), "the committed windows' cursors are in the state"
+    finish(kit, server, warehouse)
