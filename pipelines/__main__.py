@@ -10,7 +10,7 @@ status and report take --warehouse DIR for a folder laid out as `make demo` writ
 
 exit status: 0 ok; 1 a source, a step or a check failed; 2 a setting or an option is wrong, no source is
 configured (run/check; --allow-empty), or another process holds the warehouse; 3 status --max-age: a source
-has not loaded successfully within that age.
+has not loaded successfully within that age; 130 / 143 run stopped by Ctrl-C / SIGTERM (committed windows stay).
 """
 
 from __future__ import annotations

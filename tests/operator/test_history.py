@@ -110,6 +110,29 @@ def test_a_killed_run_is_recorded_as_killed_by_the_next_run(emulator: Any, wareh
     assert status["last_failure"]["status"] == "killed" and status["last_run"]["status"] == "ok"
 
 
+def test_an_interrupted_run_records_what_it_committed(emulator: Any, warehouse: Warehouse) -> None:
+    """SIGTERM (the lead's handling: stop at the next request) ends the run with its rows written: the source in
+    flight ``interrupted``, the later ones ``not started``; ``status`` shows it as the last failure."""
+    server = emulator("helpcrunch", **SMALL["helpcrunch"])
+    emulator("conpeek", **SMALL["conpeek"])
+    server.faults.replace([{"kind": "429", "times": 1, "seconds": 60.0}])  # helpcrunch stalls on its first request
+    process = subprocess.Popen([sys.executable, "-m", "pipelines", "run", "helpcrunch", "conpeek"], cwd=ROOT,
+                               env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not server.requests() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 143, out + err
+
+    rows = {row["source"]: row for row in runs(warehouse)}
+    assert rows["helpcrunch"]["status"] == "interrupted" and rows["helpcrunch"]["ended_at"] is not None
+    assert rows["conpeek"]["status"] == "not started"
+    assert f"run {rows['helpcrunch']['run_id']}" in out  # the report's header names the run the rows belong to
+    status = json.loads(run_cli("status", "--json", "helpcrunch").stdout)["sources"]["helpcrunch"]
+    assert status["last_failure"]["status"] == "interrupted"
+
+
 def test_status_max_age_exits_3_for_a_source_without_a_recent_success(emulator: Any, warehouse: Warehouse,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("helpcrunch", "conpeek"):
