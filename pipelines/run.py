@@ -4,12 +4,14 @@ and publish a consistent copy of the warehouse for BI tools."""
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -180,6 +182,7 @@ def _run_source(spec: SourceSpec, paths: WarehousePaths, request: RunRequest, st
 def _finish_pending(pipeline: dlt.Pipeline, report: SourceReport) -> int:
     """Load a package an interrupted run left behind, before any new extraction: given a pending package,
     ``pipeline.run(source)`` would load only that package and silently skip the new data."""
+    _drop_normalized_twins(pipeline)
     if not pipeline.has_pending_data:
         return 0
     if not pipeline.default_schema_name:
@@ -192,6 +195,18 @@ def _finish_pending(pipeline: dlt.Pipeline, report: SourceReport) -> int:
     pipeline.normalize()  # the file format was fixed when the package was extracted
     info = pipeline.load()
     return len(info.loads_ids) if info else 0
+
+
+def _drop_normalized_twins(pipeline: dlt.Pipeline) -> None:
+    """dlt's normalize commits a package by renaming it into ``load/normalized`` and then deleting the extracted
+    copy ("do not kill this process"): a kill between the two leaves both, and normalizing the extracted copy again
+    fails on the existing folder. The normalized (or loaded) copy is complete, so the extracted one goes."""
+    working = Path(pipeline.working_dir)
+    extracted = working / "normalize" / "extracted"
+    for package in extracted.iterdir() if extracted.is_dir() else ():
+        if any((working / "load" / folder / package.name).is_dir() for folder in ("normalized", "loaded")):
+            log.debug("%s: dropping the extracted copy of normalized package %s", pipeline.pipeline_name, package.name)
+            shutil.rmtree(package)
 
 
 def _resource_reports(source_run: SourceRun, row_counts: dict[str, int]) -> list[ResourceReport]:

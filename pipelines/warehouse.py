@@ -80,12 +80,16 @@ def pipeline_for(source: str, paths: WarehousePaths) -> dlt.Pipeline:
         destination: Any = dlt.destinations.duckdb(credentials=str(paths.working))
     else:
         destination = paths.destination
-    return dlt.pipeline(
+    pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_PREFIX + source,
         destination=destination,
         dataset_name=source,
         import_schema_path=str(IMPORT_SCHEMAS),
     )
+    # SIGTERM and Ctrl-C are the runner's (pipelines/run.py): dlt's own handlers, installed around normalize and
+    # load, would swallow the first signal there, so the run would go on with its next window
+    pipeline.runtime_config.intercept_signals = False
+    return pipeline
 
 
 def default_duckdb_settings() -> None:

@@ -198,7 +198,7 @@ class Walks:
         newest, newest_time = NewestSecond(walk["newest_ids"]), to_utc(walk["newest"])
         counted, before = self.client.api.stats.requests, walk.get("requests", 0)
         at_start = counted[name]
-        for page, position in self.client.pages(name, time_range, filters, walk["position"]):
+        for page, position in self.client.pages(name, time_range, filters, walk["position"], self.budget.spent):
             newest_time = latest(newest_time, page_times(page, self.cursor_field))
             for ident in page_ids(page):
                 newest.add(ident)

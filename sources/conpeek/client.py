@@ -9,7 +9,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -96,12 +96,14 @@ class ConpeekClient:
         self._shapes: dict[tuple[str, str], ArrowShape] = {}  # (resource, id field) -> the Arrow shape
 
     # -- reads ------------------------------------------------------------------------------------------
-    def pages(self, resource: str, window: TimeRange, filters: list[Filter],
-              cursor: str | None = None) -> Iterator[tuple[Page, str | None]]:
+    def pages(self, resource: str, window: TimeRange, filters: list[Filter], cursor: str | None = None,
+              flush: Callable[[], bool] = lambda: False) -> Iterator[tuple[Page, str | None]]:
         """Pages of ``resource`` whose record time lies in ``window``, each with the walk's position after it:
         ``limit`` records a request, ``from_id`` the largest id read so far (from ``cursor``, or from the lowest
-        ObjectId of the window's start), until an empty page. A page is an Arrow table when its records have the
-        assumed shape (:data:`settings.RECORD_FIELDS`), else a list of records (see :func:`page_ids`)."""
+        ObjectId of the window's start), until an empty page. Records are handed on in batches of up to
+        ``BATCH_RECORDS`` (dlt's cost is per item), or sooner once ``flush()`` says so (the window's budget is
+        spent). A batch is an Arrow table when its records have the assumed shape (:data:`settings.RECORD_FIELDS`),
+        else a list of records (see :func:`page_ids`)."""
         path = s.ENDPOINTS[resource][0]
         start = cursor or (floor_id(window.start) if self.synthetic_from_id else None)
         paginator = MaxIdCursorPaginator(start=start, limit=self.page_size, id_of=lambda r: self._id_of(path, r),
@@ -112,7 +114,7 @@ class ConpeekClient:
         batch: list[Any] = []
         for page, position in prefetched(positioned):  # the next request is under way while this batch becomes rows
             batch.extend(page)
-            if len(batch) >= s.BATCH_RECORDS:
+            if len(batch) >= s.BATCH_RECORDS or flush():
                 records, batch = self._shape(resource, path, batch), []
                 yield records, position
         if batch:

@@ -126,18 +126,22 @@ def _walk(client: HelpCrunchClient, run: SourceRun, window: Window, backfill: Ba
           with_messages: Any) -> Generator[Any, None, datetime | None]:
     """Chats created from ``start`` on (within a backfill's range), oldest first, with their messages, until the
     listing ends or the window's budget is spent; returns the newest ``createdAt`` passed, where the next window
-    continues (that second is read again: merge removes the overlap). A window closes only once the walk has
-    passed ``start``'s second, so that the next one moves on."""
+    continues (that second is read again: merge removes the overlap). A page of chats costs a request per chat, so
+    the budget is checked every few chats. A window closes only once the walk has passed ``start``'s second, so
+    that the next one moves on."""
     budget, newest = WindowBudget(window, run), None
     filters = [search_filter("chats.createdAt", ">=", start)]
     if backfill:
         filters.append(search_filter("chats.createdAt", "<", backfill.end))
     for page in client.search_chats(filters):
-        newest = latest(newest, [chat.get("createdAt") for chat in page])
-        yield from with_messages(page)
-        if budget.spent() and newest is not None and newest > start:
-            run.shared[WALK_ENDED] = False
-            return newest
+        page = sorted(page, key=lambda chat: chat.get("createdAt") or start)
+        for first in range(0, len(page), s.CHATS_PER_BUDGET_CHECK):
+            chats = page[first:first + s.CHATS_PER_BUDGET_CHECK]
+            newest = latest(newest, [chat.get("createdAt") for chat in chats])
+            yield from with_messages(chats)
+            if budget.spent() and newest is not None and newest > start:
+                run.shared[WALK_ENDED] = False
+                return newest
     run.shared[WALK_ENDED] = True
     return newest
 

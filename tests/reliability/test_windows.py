@@ -41,18 +41,21 @@ class CleanLoad:
     windows: int
 
 
-def windowed(kit: Kit, start: Start, monkeypatch: pytest.MonkeyPatch, warehouse: Warehouse) -> tuple[
-        EmulatorServer, CleanLoad]:
-    """The kit's API, a first load measured uninterrupted, then the warehouse emptied again."""
+def windowed(kit: Kit, start: Start, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
+    """The kit's API, with the source's window budget small enough that a first load takes several windows."""
     monkeypatch.setenv(f"SOURCES__{kit.name.upper()}__WINDOW_REQUESTS", str(WINDOW_REQUESTS[kit.name]))
-    server = start(kit)
+    return start(kit)
+
+
+def clean_load(kit: Kit, server: EmulatorServer, warehouse: Warehouse) -> CleanLoad:
+    """A first load measured uninterrupted, then the warehouse emptied again."""
     report = run(RunRequest([kit.name]))
     assert report.ok, report.to_text()
     clean = CleanLoad(len(server.requests()), report.sources[0].windows)
     assert clean.windows >= 3, f"{kit.name}: the first load should take several windows, took {clean.windows}"
     empty(warehouse)
     server.clear_log()
-    return server, clean
+    return clean
 
 
 def empty(warehouse: Warehouse) -> None:
@@ -90,23 +93,26 @@ def finish(kit: Kit, server: EmulatorServer, warehouse: Warehouse) -> int:
     return len(server.requests()) - before
 
 
-def kill_points(slow: bool) -> list[str]:
-    return ["early", "50%", "70%", "load"] if slow else ["50%", "load"]
+ALL_POINTS = ("early", "50%", "70%", "load")
+# the default run kills each source mid-way (JAICP, the slowest, only there); `make test-slow` at every point
+KILLS = [pytest.param(kit, ("50%",) if kit.name == "jaicp" else ("50%", "load"), id=kit.name) for kit in KITS] + \
+        [pytest.param(kit, ALL_POINTS, id=f"{kit.name}-all", marks=pytest.mark.slow) for kit in KITS]
 
 
-@pytest.mark.parametrize("slow", [pytest.param(False, id="fast"), pytest.param(True, id="all", marks=pytest.mark.slow)])
-@pytest.mark.parametrize("kit", [pytest.param(kit, id=kit.name) for kit in KITS])
+@pytest.mark.parametrize("kit, points", KILLS)
 def test_a_killed_first_load_keeps_its_windows_and_repeats_at_most_one(
-        kit: Kit, slow: bool, start: Start, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
-    server, clean = windowed(kit, start, monkeypatch, warehouse)
+        kit: Kit, points: tuple[str, ...], start: Start, warehouse: Warehouse,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server = windowed(kit, start, monkeypatch)
+    clean = clean_load(kit, server, warehouse)
     budget = WINDOW_REQUESTS[kit.name]
-    for point in kill_points(slow):
+    for point in points:
         empty(warehouse)
         server.clear_log()
         process = start_job(kit)
         share = {"early": 0.1, "50%": 0.5, "70%": 0.7, "load": 0.4}[point]
 
-        def reached() -> bool:
+        def reached(point: str = point, share: float = share) -> bool:
             enough = len(server.requests()) >= max(1, round(share * clean.requests))
             if point != "load":
                 return enough
@@ -130,12 +136,16 @@ def test_a_killed_first_load_keeps_its_windows_and_repeats_at_most_one(
             assert committed >= 1, f"{kit.name}: no window committed by {point} of the first load"
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"])
-@pytest.mark.parametrize("kit", [pytest.param(kit, id=kit.name) for kit in KITS])
+SIGNALS = [pytest.param(kit, signal.SIGTERM, 143, id=f"{kit.name}-SIGTERM") for kit in KITS] + \
+          [pytest.param(kit, signal.SIGINT, 130, id=f"{kit.name}-Ctrl-C",
+                        marks=[] if kit.name == "helpcrunch" else [pytest.mark.slow]) for kit in KITS]
+
+
+@pytest.mark.parametrize("kit, signum, code", SIGNALS)
 def test_a_stop_signal_commits_the_complete_windows_and_says_so_in_one_line(
         kit: Kit, signum: int, code: int, start: Start, warehouse: Warehouse,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    server, clean = windowed(kit, start, monkeypatch, warehouse)
+    server = windowed(kit, start, monkeypatch)
     process = start_job(kit)
     assert wait_for(lambda: loaded_windows(warehouse, kit) >= 2, process), "the run ended before two windows"
     process.send_signal(signum)
