@@ -19,7 +19,7 @@ import dlt
 from pipelines import preflight
 from pipelines.dlt_logging import attach_notes
 from pipelines.errors import UserError, one_line, root_cause
-from pipelines.history import RunHistory
+from pipelines.run_history import RunHistory
 from pipelines.registry import SOURCES, SourceSpec
 from pipelines.report import ResourceReport, RunReport, SourceReport, schema_changes
 from pipelines.warehouse import WarehousePaths, loader_file_format, pipeline_for, publish, run_lock

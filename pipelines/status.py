@@ -19,7 +19,7 @@ from dlt.pipeline.exceptions import CannotRestorePipelineException
 
 from pipelines.diagnose import LOCK_HELD
 from pipelines.errors import UserError
-from pipelines.history import as_utc, read_runs
+from pipelines.run_history import as_utc, read_runs
 from pipelines.registry import SOURCES
 from pipelines.warehouse import PIPELINE_PREFIX, WarehousePaths
 
@@ -151,7 +151,7 @@ def _history(paths: WarehousePaths, notes: list[str]) -> tuple[list[dict[str, An
 
 
 def _history_elsewhere(paths: WarehousePaths, notes: list[str]) -> list[dict[str, Any]]:
-    from pipelines.history import RUNS
+    from pipelines.run_history import RUNS
     from pipelines.warehouse import pipeline_for
 
     try:
