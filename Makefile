@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: help install demo test test-setup test-slow test-postgres lint format bench emulators clean
+.PHONY: help install demo test test-setup test-slow test-postgres lint format docs bench emulators clean
 
 help:
 	@echo "make demo        start the emulated APIs, run the nightly job twice, show reports and queries"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-slow   the long tests too (crash loops, large volumes)"
 	@echo "make test-postgres  the PostgreSQL destination tests alone (starts a throwaway server)"
 	@echo "make lint        ruff"
+	@echo "make docs        docs/analytics.md from schemas/analytics/definitions.yaml"
 	@echo "make bench       throughput, requests and memory at 100k and 1M messages -> BENCHMARKS.md"
 	@echo "make emulators   serve the emulated APIs on localhost until Ctrl-C"
 
@@ -49,6 +50,9 @@ lint: install
 
 format: install
 	$(VENV)/bin/ruff check --fix .
+
+docs: install
+	$(PY) -m pipelines.definitions
 
 bench: install
 	$(PY) -m benchmarks

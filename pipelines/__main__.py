@@ -3,10 +3,11 @@
   python -m pipelines run [SOURCE ...] [--from DATE --to DATE]   the nightly job (or a bounded backfill)
   python -m pipelines check [SOURCE ...]                          validate settings, one cheap read per source
   python -m pipelines status [SOURCE ...] [--json] [--max-age 26h]  last runs and failures, cursors, row counts
-  python -m pipelines report [--output FILE]                      an HTML page of the daily KPIs
+  python -m pipelines report [--output FILE] [--days N]           an HTML page: the week in support, daily KPIs
 
 Dates are ISO 8601 only: 2026-11-01 (UTC midnight), 2026-11-01T06:00:00Z, 2026-11-01T06:00:00+01:00.
-status and report take --warehouse DIR for a folder laid out as `make demo` writes it (.demo).
+status and report take --warehouse DIR for a folder laid out as `make demo` writes it (.demo); report also
+takes --warehouse FILE, the DuckDB file to read.
 
 exit status: 0 ok; 1 a source, a step or a check failed; 2 a setting or an option is wrong, no source is
 configured (run/check; --allow-empty), or another process holds the warehouse; 3 status --max-age: a source
@@ -66,10 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--max-age", metavar="AGE", help=f"exit status {STALE} when a source has not loaded "
                         "successfully within AGE (26h, 90m, 2d, ISO 8601 PT26H); for monitors")
     _warehouse_option(status)
-    report = sub.add_parser("report", help="write a self-contained HTML page of the daily KPIs")
+    report = sub.add_parser("report", help="write a self-contained HTML page: the week's headline figures, agents "
+                                           "and daily charts")
     report.add_argument("--output", type=Path, default=None,
-                        help="where to write it (default: warehouse/report.html, or DIR/report.html with --warehouse)")
-    _warehouse_option(report)
+                        help="where to write it (default: warehouse/report.html; DIR/report.html with --warehouse DIR)")
+    report.add_argument("--days", type=int, default=30, metavar="N", help="days the charts show (default 30)")
+    report.add_argument("--warehouse", type=Path, metavar="FILE|DIR",
+                        help="the DuckDB file to read (default: the published warehouse, WAREHOUSE__PUBLISH_PATH), "
+                             "or a folder laid out as `make demo` writes it (.demo: DIR/warehouse.duckdb, DIR/dlt)")
     return parser
 
 
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if getattr(args, "warehouse", None):
+    if args.command == "status" and args.warehouse:
         use_warehouse_folder(args.warehouse)
     if args.command == "run":
         from pipelines.run import RunRequest, run
@@ -154,8 +159,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         from pipelines.html_report import write_report
 
-        output = args.output or ((args.warehouse or Path("warehouse")) / "report.html")
-        path = write_report(output)
+        warehouse, output = args.warehouse, args.output
+        if warehouse is not None and warehouse.is_dir():  # a demo-style folder (a file: the DuckDB file to read)
+            use_warehouse_folder(warehouse)
+            warehouse, output = None, output or args.warehouse / "report.html"
+        path = write_report(output or Path("warehouse/report.html"), days=args.days, warehouse=warehouse)
         print(f"report written: {path}")
         return 0
     raise UserError(f"unknown command {args.command!r}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import dlt
 
+from pipelines.pii import apply_pii
 from sources._common.run_context import SourceRun
 from sources._common.windows import Window
 
@@ -44,7 +45,7 @@ class SourceSpec:
 
     def source(self, window: Window, run: SourceRun, **backfill: Any) -> Any:
         """The dlt source that loads one window."""
-        return self._export("source")(window=window, run=run, **backfill)
+        return apply_pii(self._export("source")(window=window, run=run, **backfill))  # WAREHOUSE__PII
 
     def _export(self, kind: str) -> Any:
         return getattr(importlib.import_module(f"sources.{self.name}"), f"{self.name}_{kind}")

@@ -19,10 +19,11 @@ import dlt
 from pipelines import preflight
 from pipelines.dlt_logging import attach_notes
 from pipelines.errors import UserError, one_line, root_cause
-from pipelines.run_history import RunHistory
 from pipelines.registry import SOURCES, SourceSpec
 from pipelines.report import ResourceReport, RunReport, SourceReport, schema_changes
+from pipelines.run_history import RunHistory
 from pipelines.warehouse import WarehousePaths, loader_file_format, pipeline_for, publish, run_lock
+from pipelines.warehouse_settings import check as check_warehouse_settings
 from sources._common.run_context import SourceRun
 from sources._common.windows import Backfill, Window
 from sources._http import Interrupted
@@ -66,6 +67,7 @@ def run(request: RunRequest) -> RunReport:
     SIGTERM and Ctrl-C stop the run at its next request: the windows already committed stay, the one in flight is
     not committed, later sources are not started, the views and the published copy are left for the next run.
     """
+    check_warehouse_settings()  # WAREHOUSE__TIMEZONE, WAREHOUSE__PII: a bad value fails before anything loads
     backfill = None
     if request.backfill_from or request.backfill_to:
         try:

@@ -19,8 +19,8 @@ from dlt.pipeline.exceptions import CannotRestorePipelineException
 
 from pipelines.diagnose import LOCK_HELD
 from pipelines.errors import UserError
-from pipelines.run_history import as_utc, read_runs
 from pipelines.registry import SOURCES
+from pipelines.run_history import as_utc, read_runs
 from pipelines.warehouse import PIPELINE_PREFIX, WarehousePaths
 
 BIG_STATE_KEYS = {"last_message": "chats tracked for new messages",
@@ -174,13 +174,17 @@ def _last_loads(paths: WarehousePaths, database: Path) -> dict[str, datetime]:
         try:
             with duckdb.connect(str(candidate), read_only=True) as con:
                 for name in SOURCES:
-                    try:
-                        (last,) = con.execute(f'SELECT max(inserted_at) FROM "{name}"._dlt_loads WHERE status = 0'
-                                              ).fetchone()
-                    except duckdb.Error:
-                        continue
-                    if last is not None and name not in loads:
-                        loads[name] = as_utc(last)  # type: ignore[assignment]
+                    # the published file keeps dlt's loads in dlt_internal.loads (pipelines/warehouse.py)
+                    for sql in (f'SELECT max(inserted_at) FROM "{name}"._dlt_loads WHERE status = 0',
+                                "SELECT max(inserted_at) FROM dlt_internal.loads WHERE status = 0 AND dataset = "
+                                f"'{name}'"):
+                        try:
+                            (last,) = con.execute(sql).fetchone()
+                        except duckdb.Error:
+                            continue
+                        if last is not None and name not in loads:
+                            loads[name] = as_utc(last)  # type: ignore[assignment]
+                        break
         except duckdb.Error:
             continue
     return loads

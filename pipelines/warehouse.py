@@ -38,6 +38,8 @@ DUCKDB_GLOBAL_CONFIG = {"preserve_insertion_order": False}
 # The published file opens in DuckDB 1.0 and later (the versions BI drivers ship): see docs/bi.md.
 STORAGE_VERSION = "v1.0.0"
 PIPELINE_PREFIX = "conversation_warehouse_"
+STAGING_SUFFIX = "_staging"  # dlt's merge staging datasets: not in the published file
+INTERNAL_SCHEMA = "dlt_internal"  # dlt's bookkeeping tables in the published file
 
 
 @dataclass(frozen=True)
@@ -157,13 +159,53 @@ def publish(paths: WarehousePaths) -> None:
     """Copy the working file to the published path atomically (temp file + rename).
 
     Readers that hold the old file open keep reading the old, complete copy; readers that reconnect see
-    the new one. The working file is checkpointed first so the copy needs no WAL.
+    the new one. The working file is checkpointed first so the copy needs no WAL. The copy is tidied for
+    analysts before the rename (:func:`tidy_published`): dlt's merge staging schemas go, its bookkeeping
+    tables move to one schema.
     """
     with duckdb.connect(str(paths.working)) as con:
         con.execute("CHECKPOINT")
     paths.published.parent.mkdir(parents=True, exist_ok=True)
     temporary = paths.published.with_name(f".{paths.published.name}.{os.getpid()}.tmp")
-    shutil.copyfile(paths.working, temporary)
-    with open(temporary, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, paths.published)
+    try:
+        shutil.copyfile(paths.working, temporary)
+        tidy_published(temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, paths.published)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def tidy_published(path: Path) -> None:
+    """What analysts do not need, out of their way in the copy to publish (the working file keeps all: dlt reads
+    its tables there): every ``*_staging`` schema (dlt's merge staging, empty between loads) is dropped, and
+    dlt's bookkeeping tables (``<dataset>._dlt_loads``, ``_dlt_version``, ``_dlt_pipeline_state``) become one
+    table per kind in the schema ``dlt_internal`` (``loads``, ``version``, ``pipeline_state``), the dataset they
+    came from in a first column ``dataset``. Every other schema (the sources', ``analytics``, ``history``,
+    ``ops``) stays as it is. The file keeps its storage version."""
+    with duckdb.connect(str(path)) as con:
+        schemas = [name for (name,) in con.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() "
+            "AND NOT internal").fetchall()]
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND table_name LIKE '\\_dlt\\_%' ESCAPE '\\' ORDER BY schema_name, table_name").fetchall()
+        kinds: dict[str, list[str]] = {}
+        for schema, table in tables:
+            if not schema.endswith(STAGING_SUFFIX) and schema != INTERNAL_SCHEMA:
+                kinds.setdefault(table.removeprefix("_dlt_"), []).append(schema)
+        con.begin()
+        for schema in schemas:
+            if schema.endswith(STAGING_SUFFIX):
+                con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if kinds:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}")
+        for kind, datasets in kinds.items():
+            union = " UNION ALL BY NAME ".join(f"SELECT '{dataset}' AS dataset, * FROM \"{dataset}\"._dlt_{kind}"
+                                               for dataset in datasets)
+            con.execute(f'CREATE OR REPLACE TABLE {INTERNAL_SCHEMA}."{kind}" AS {union}')
+            for dataset in datasets:
+                con.execute(f'DROP TABLE "{dataset}"._dlt_{kind}')
+        con.commit()
+        con.execute("CHECKPOINT")

@@ -7,12 +7,14 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
+import sources.jaicp.planning
 from emulators import EmulatorServer, create_api
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +24,7 @@ DEMO_KEYS = {
     "jaicp": {"SOURCES__JAICP__TOKEN": "TsTtOkEn:0123456789abcdef0123456789abcdef01234567"},
 }
 EMULATOR_CREDENTIALS = {"helpcrunch": "api_keys", "conpeek": "api_keys", "jaicp": "tokens"}
+JAICP_SMALL = {"seed": 4, "sessions": 60}
 
 
 @dataclass
@@ -56,6 +59,8 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
     monkeypatch.setenv("DLT_DATA_DIR", str(wh.data_dir))
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(wh.working))
     monkeypatch.setenv("WAREHOUSE__PUBLISH_PATH", str(wh.published))
+    # the source tests compare loaded rows with the API's own; tests of masking (tests/pii) set WAREHOUSE__PII=mask
+    monkeypatch.setenv("WAREHOUSE__PII", "keep")
     return wh
 
 
@@ -83,6 +88,32 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Emulator
     yield start
     for server in servers:
         server.stop()
+
+
+class Clock:
+    """The JAICP source's clock, following the emulator's (its data stands still between ``mutate`` calls)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now, self.at = now, None
+
+    def __call__(self) -> datetime:
+        return self.at or self.now + timedelta(minutes=15)  # past the default settle delay
+
+
+@pytest.fixture
+def jaicp(emulator: Callable[..., EmulatorServer], monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[Any, Clock]]:
+    """Factory: ``jaicp(**options)`` starts the emulated JAICP API (a small project whose data ends three hours
+    ago) and sets the source's clock to follow it; returns the server and the clock."""
+
+    def start(**options: Any) -> tuple[Any, Clock]:
+        now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+        server = emulator("jaicp", now=now, **{**JAICP_SMALL, **options})
+        clock = Clock(now)
+        monkeypatch.setattr(sources.jaicp.planning, "utc_now", clock)
+        monkeypatch.setenv("SOURCES__JAICP__START_DATE", (now - timedelta(days=40)).date().isoformat())
+        return server, clock
+
+    return start
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,8 @@
 -- key (source, conversation_id). The columns a conversation record holds come from conversations/<source>.sql;
 -- everything counted from messages is computed here, once, from analytics.messages, the same way for every
 -- source. Counted messages: sender_kind customer, agent or bot, and not internal (system messages and
--- private notes are never counted). Definitions: docs/analytics.md.
+-- private notes are never counted). `day` and the *_local columns are in WAREHOUSE__TIMEZONE;
+-- started_at stays UTC. Definitions: docs/analytics.md.
 WITH counted AS (
     SELECT source, conversation_id, message_id, sent_at, sender_kind, agent_id
     FROM analytics.messages
@@ -54,9 +55,11 @@ SELECT
     c.channel,
     c.customer_id,
     COALESCE(c.agent_id, a.agent_id) AS agent_id,
+    c.department_id,
     c.started_at,
     c.closed_at,
     c.status,
+    c.status_raw,
     COALESCE(s.message_count, 0) AS message_count,
     COALESCE(s.customer_message_count, 0) AS customer_message_count,
     COALESCE(s.agent_message_count, 0) AS agent_message_count,
@@ -72,7 +75,10 @@ SELECT
         AS first_response_seconds,
     CAST(EXTRACT(EPOCH FROM (s.first_agent_response_at - s.first_customer_message_at)) AS DOUBLE PRECISION)
         AS first_agent_response_seconds,
-    CAST(EXTRACT(EPOCH FROM (c.closed_at - c.started_at)) AS DOUBLE PRECISION) AS resolution_seconds
+    CAST(EXTRACT(EPOCH FROM (c.closed_at - c.started_at)) AS DOUBLE PRECISION) AS resolution_seconds,
+    c.started_at AT TIME ZONE {{ timezone }} AS started_at_local,
+    CAST(c.started_at AT TIME ZONE {{ timezone }} AS DATE) AS day,
+    CAST(EXTRACT(HOUR FROM c.started_at AT TIME ZONE {{ timezone }}) AS INTEGER) AS hour_local
 FROM {{ parts.conversations }} AS c
 LEFT JOIN stats AS s ON s.source = c.source AND s.conversation_id = c.conversation_id
 LEFT JOIN first_agent AS a ON a.source = c.source AND a.conversation_id = c.conversation_id

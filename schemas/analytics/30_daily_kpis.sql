@@ -1,10 +1,11 @@
--- analytics.daily_kpis: the KPIs of the conversations started on one UTC day, per source and channel, at two
+-- analytics.daily_kpis: the KPIs of the conversations started on one local day (WAREHOUSE__TIMEZONE, the
+-- conversation's `day`), per source and channel, at two
 -- levels: all_agents = TRUE rows cover every conversation (agent_id NULL); all_agents = FALSE rows split them
 -- by the conversation's agent (agent_id NULL there: no agent). Key (day, source, channel, all_agents,
 -- agent_id). Medians and percentiles do not add up across rows: read the all_agents rows for totals.
 WITH c AS (
     SELECT
-        CAST(started_at AT TIME ZONE 'UTC' AS DATE) AS day,
+        day,
         source,
         channel,
         agent_id,
@@ -37,6 +38,9 @@ SELECT
     COUNT(*) FILTER (WHERE rating = 'great') AS ratings_great,
     COUNT(*) FILTER (WHERE rating = 'average') AS ratings_average,
     COUNT(*) FILTER (WHERE rating = 'poor') AS ratings_poor,
+    COUNT(*) FILTER (WHERE rating IN ('great', 'average', 'poor')) AS rated_conversations,
+    CAST(COUNT(*) FILTER (WHERE rating = 'great') AS DOUBLE PRECISION)
+        / NULLIF(COUNT(*) FILTER (WHERE rating IN ('great', 'average', 'poor')), 0) AS csat_share,
     COUNT(*) FILTER (WHERE bot_message_count > 0 OR handed_over_to_human) AS bot_conversations,
     COUNT(*) FILTER (WHERE handed_over_to_human) AS handed_over_conversations,
     CAST(COUNT(*) FILTER (WHERE handed_over_to_human) AS DOUBLE PRECISION)

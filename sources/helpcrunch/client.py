@@ -25,6 +25,7 @@ from sources.helpcrunch import settings as s
 Record = dict[str, Any]
 Filter = dict[str, Any]
 MESSAGE_SHAPE = ArrowShape(s.MESSAGE_FIELDS)
+DATE_RESOLUTION_SECONDS = 1
 
 
 class UnsupportedFilterField(Exception):
@@ -137,9 +138,14 @@ def _search(path: str, filters: list[Filter], sort: str, order: str, resource: s
 
 
 def search_filter(field: str, operator: str, value: Any) -> Filter:
-    """One ``{field, operator, value}`` search filter; datetimes become unix seconds (ints, as in the docs)."""
+    """One ``{field, operator, value}`` search filter; datetimes become unix seconds (ints, as in the docs).
+
+    The docs' operator table for chats is lost, so ``>=`` on a date is sent a second (the API's resolution) early:
+    the range then holds from ``value`` on under either reading, inclusive or strict; what the extra second adds
+    is read twice and merged.
+    """
     if isinstance(value, datetime):
-        value = epoch_seconds(value)
+        value = epoch_seconds(value) - (DATE_RESOLUTION_SECONDS if operator == ">=" else 0)
     return {"field": field, "operator": operator, "value": value}
 
 

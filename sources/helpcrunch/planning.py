@@ -80,7 +80,10 @@ def helpcrunch_windows(pipeline: Any = None, run: SourceRun | None = None, backf
             filters.append(search_filter("chats.createdAt", "<", backfill.end))
         chats = client.count_chats(filters)
         estimate = _estimate(chats or 0, _customers_left(client, pipeline, run, backfill))
-        final = estimate <= budget if chats is not None else run.shared.get(WALK_ENDED, False)
+        # the last window: what is left fits one (besides the once-per-run reads), or the walk reached the end of
+        # the listing (a count includes chats already read in the boundary second, which cost nothing)
+        final = run.shared.get(WALK_ENDED, False) or (chats is not None and estimate - ONCE_PER_RUN_REQUESTS
+                                                         <= budget)
         number += 1
         progress = run.progress
         progress.windows_planned = number - 1 + max(1, math.ceil(estimate / budget))

@@ -16,18 +16,26 @@ import pytest
 
 from pipelines.analytics import refresh_views
 from pipelines.run import RunRequest, run
-from tests.analytics.kpi_fixture import SETUP, assert_views_match
+from tests.analytics.kpi_fixture import SETUP, VIEWS, assert_views_match
 from tests.bi.conftest import SMALL
 from tests.conftest import Warehouse
 
 pytestmark = pytest.mark.postgres
-VIEWS = ["messages", "conversations", "daily_kpis"]
 COMPARED = {  # view -> the rows compared between PostgreSQL and DuckDB
     "conversations": "SELECT * FROM analytics.conversations ORDER BY source, conversation_id",
     "messages": "SELECT source, message_id, conversation_id, sent_at, sender_kind, agent_id, channel, message_type, "
                 "is_internal, text FROM analytics.messages ORDER BY source, message_id",
     "daily_kpis": "SELECT * FROM analytics.daily_kpis ORDER BY day, source, channel, all_agents, agent_id NULLS FIRST",
+    "agents": "SELECT * FROM analytics.agents ORDER BY source, agent_id",
+    "departments": "SELECT * FROM analytics.departments ORDER BY source, department_id",
+    "daily_csat": "SELECT * FROM analytics.daily_csat ORDER BY day, source, department_id NULLS FIRST, "
+                  "agent_id NULLS FIRST",
+    "daily_backlog": "SELECT * FROM analytics.daily_backlog ORDER BY day, source",
 }
+COMMENTS = """SELECT c.relname, a.attname, col_description(c.oid, a.attnum)
+FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = 'analytics' AND c.relkind = 'v'"""
 
 
 @pytest.fixture
@@ -66,6 +74,11 @@ def test_every_kpi_on_postgres(database: str) -> None:
     assert_views_match(lambda sql: fetch(database, sql))
     assert refresh_views(pipeline) == VIEWS  # replacing the views (DROP ... CASCADE, CREATE) in one transaction
     assert_views_match(lambda sql: fetch(database, sql))
+    assert fetch(database, "SELECT count(*), count(*) FILTER (WHERE valid_to IS NULL) "
+                           "FROM history.conversation_versions") == [(7, 7)]  # the second refresh added no version
+    comments = fetch(database, COMMENTS)
+    assert {view for view, _, _ in comments} == set(VIEWS)
+    assert all(comment for _, _, comment in comments), [c for c in comments if not c[2]]
 
 
 def test_nightly_run_on_postgres_equals_the_duckdb_warehouse(database: str, emulator: Any, warehouse: Warehouse,

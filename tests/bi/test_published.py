@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy
 
 from pipelines.warehouse import storage_version
+from tests.analytics.kpi_fixture import VIEWS
 from tests.bi.conftest import Published
 
-VIEWS = ("conversations", "daily_kpis", "messages")
 CHECK_SQL = {  # what every reader must agree on
     "conversations": "SELECT count(*) FROM analytics.conversations",
     "messages": "SELECT count(*) FROM analytics.messages",

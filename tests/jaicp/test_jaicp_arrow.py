@@ -13,7 +13,7 @@ from pipelines.warehouse import WarehousePaths, pipeline_for
 from sources.jaicp import client as jaicp_client
 from sources.jaicp.client import message_items
 from tests.conftest import Warehouse
-from tests.jaicp.test_jaicp_source import jaicp, load, utc  # noqa: F401 (jaicp is a fixture)
+from tests.jaicp.test_jaicp_source import load, utc
 
 DLT_IDS = ("_dlt_id", "_dlt_load_id", "_dlt_parent_id", "_dlt_root_id")
 MESSAGE_CHILDREN = ("messages__labels", "messages__session_labels")
@@ -53,7 +53,7 @@ def dict_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jaicp_client.MESSAGE_SHAPE, "tables", lambda records, load_id=None: None)
 
 
-def test_arrow_and_dict_paths_load_the_same_warehouse(jaicp: Any, warehouse: Warehouse,  # noqa: F811
+def test_arrow_and_dict_paths_load_the_same_warehouse(jaicp: Any, warehouse: Warehouse,
                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     jaicp()
     calls = []
@@ -88,7 +88,7 @@ def labels_of(wh: Warehouse, table: str) -> dict[str, list[tuple[int, int]]]:
 
 
 @pytest.mark.parametrize("dict_path", [False, True], ids=["arrow", "dict"])
-def test_a_reloaded_message_replaces_its_nested_rows(jaicp: Any, warehouse: Warehouse,  # noqa: F811
+def test_a_reloaded_message_replaces_its_nested_rows(jaicp: Any, warehouse: Warehouse,
                                                      monkeypatch: pytest.MonkeyPatch, dict_path: bool) -> None:
     if dict_path:
         dict_path_only(monkeypatch)

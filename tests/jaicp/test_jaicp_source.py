@@ -6,7 +6,7 @@ import itertools
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-import sources.jaicp.planning
 from pipelines.run import RunRequest, run
 from pipelines.warehouse import WarehousePaths, pipeline_for
 from sources._common.run_context import SourceRun
@@ -24,7 +23,6 @@ from sources.jaicp.client import JaicpClient
 from tests.conftest import DEMO_KEYS, Warehouse, run_cli
 
 TOKEN = DEMO_KEYS["jaicp"]["SOURCES__JAICP__TOKEN"]
-SMALL = {"seed": 4, "sessions": 60}
 # The read-only POSTs of the Reporter API (filters and statistics), written here from the API notes.
 READ_ONLY_POSTS = ("/sessions/filter", "/messages/filter", "/clients/filter", "/stats/messages/with-advanced-filters",
                    "/stats/sessions/with-advanced-filters", "/stats/session-labels")
@@ -33,29 +31,6 @@ READ_ONLY_POSTS = ("/sessions/filter", "/messages/filter", "/clients/filter", "/
 def utc(value: str | None) -> datetime | None:
     """The test's own reading of the API's ``yyyy-MM-ddTHH:mm:ss.SSSZ``."""
     return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-class Clock:
-    """The source's clock, following the emulator's (its data stands still between ``mutate`` calls)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now, self.at = now, None
-
-    def __call__(self) -> datetime:
-        return self.at or self.now + timedelta(minutes=15)  # past the default settle delay
-
-
-@pytest.fixture
-def jaicp(emulator: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[Any, Clock]]:
-    def start(**options: Any) -> tuple[Any, Clock]:
-        now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
-        server = emulator("jaicp", now=now, **{**SMALL, **options})
-        clock = Clock(now)
-        monkeypatch.setattr(sources.jaicp.planning, "utc_now", clock)
-        monkeypatch.setenv("SOURCES__JAICP__START_DATE", (now - timedelta(days=40)).date().isoformat())
-        return server, clock
-
-    return start
 
 
 def load(*args: str) -> Any:
