@@ -63,7 +63,8 @@ def check(names: list[str] | None = None, *, allow_empty: bool = False) -> Check
         raise UserError(f"{preflight.no_source_configured()}; {preflight.NO_SOURCE_HINT}")
     report = CheckReport()
     paths = WarehousePaths.resolve()
-    report.results["warehouse"] = preflight.path_problems(paths) or _working_file_problems(paths)
+    report.results["warehouse"] = (preflight.path_problems(paths) + _warehouse_setting_problems()
+                                   or _working_file_problems(paths))
     report.details["warehouse"] = (f"working file {paths.working}, published {paths.published}, DLT_DATA_DIR "
                                    f"{preflight.data_dir()}") if paths.is_duckdb_file else \
         f"destination {paths.destination}, DLT_DATA_DIR {preflight.data_dir()}"
@@ -80,6 +81,19 @@ def check(names: list[str] | None = None, *, allow_empty: bool = False) -> Check
         name, _, why = notice.partition(": ")
         report.skipped[name] = why
     return report
+
+
+def _warehouse_setting_problems() -> list[str]:
+    """WAREHOUSE__TIMEZONE and WAREHOUSE__PII (pipelines/warehouse_settings.py), each on its own line."""
+    from pipelines import warehouse_settings
+
+    problems = []
+    for read in (warehouse_settings.timezone, warehouse_settings.pii_mode):
+        try:
+            read()
+        except UserError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def _working_file_problems(paths: WarehousePaths) -> list[str]:

@@ -58,6 +58,7 @@ BAD = {  # case -> (how to break HelpCrunch's settings, the setting the one line
     "bad start date": ({"SOURCES__HELPCRUNCH__START_DATE": "01/11/2026"}, "SOURCES__HELPCRUNCH__START_DATE"),
     "lookback not a number": ({"SOURCES__HELPCRUNCH__LOOKBACK_HOURS": "many"}, "SOURCES__HELPCRUNCH__LOOKBACK_HOURS"),
     "published path is a folder": ({"WAREHOUSE__PUBLISH_PATH": "{folder}"}, "WAREHOUSE__PUBLISH_PATH"),
+    "unknown time zone": ({"WAREHOUSE__TIMEZONE": "Europe/Atlantis"}, "WAREHOUSE__TIMEZONE"),
 }
 
 
