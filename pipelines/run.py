@@ -26,7 +26,7 @@ from pipelines.warehouse import WarehousePaths, loader_file_format, pipeline_for
 from pipelines.warehouse_settings import check as check_warehouse_settings
 from sources._common.run_context import SourceRun
 from sources._common.windows import Backfill, Window
-from sources._http import Interrupted
+from sources._http import AdaptiveLimiter, Interrupted
 
 log = logging.getLogger("warehouse.run")
 PROGRESS_EVERY_SECONDS = 15.0
@@ -177,7 +177,7 @@ def _run_source(spec: SourceSpec, paths: WarehousePaths, request: RunRequest, st
         report.windows = source_run.progress.windows_done
         report.max_lateness_seconds = source_run.lateness_seconds
         report.resources = _resource_reports(source_run, report.row_counts)
-        report.notes = [*report.notes, *source_run.notes]
+        report.notes = [*report.notes, *source_run.notes, *_rate_notes(source_run)]
     return report
 
 
@@ -209,6 +209,17 @@ def _drop_normalized_twins(pipeline: dlt.Pipeline) -> None:
         if any((working / "load" / folder / package.name).is_dir() for folder in ("normalized", "loaded")):
             log.debug("%s: dropping the extracted copy of normalized package %s", pipeline.pipeline_name, package.name)
             shutil.rmtree(package)
+
+
+def _rate_notes(source_run: SourceRun) -> list[str]:
+    """What an adaptive rate reached, and why it stopped rising (APIs with no published limit)."""
+    notes = []
+    for client in source_run.api_clients:
+        if isinstance(client.limiter, AdaptiveLimiter) and client.stats.total("requests"):
+            reached = client.limiter.reached
+            notes.append(f"rate: reached {reached.rate_per_minute:,.0f} requests a minute and {reached.concurrency} "
+                         f"in flight; stopped rising: {reached.stopped_by}")
+    return notes
 
 
 def _resource_reports(source_run: SourceRun, row_counts: dict[str, int]) -> list[ResourceReport]:

@@ -119,18 +119,3 @@ def latest(current: datetime | None, candidates: list[Any]) -> datetime | None:
     if current is not None:
         values.append(current)
     return max(values) if values else None
-
-
-def split(start: datetime, end: datetime, size: timedelta) -> list[tuple[datetime, datetime]]:
-    """``[start, end)`` cut into half-open windows whose inner bounds are multiples of ``size`` since the
-    Unix epoch (``size`` of one day: UTC midnights); the first and last window may be shorter."""
-    if size.total_seconds() <= 0:
-        raise ValueError("a window size must be positive")
-    windows: list[tuple[datetime, datetime]] = []
-    step = size.total_seconds()
-    lower = start
-    while lower < end:
-        upper = datetime.fromtimestamp((lower.timestamp() // step + 1) * step, lower.tzinfo)
-        windows.append((lower, min(upper, end)))
-        lower = min(upper, end)
-    return windows

@@ -1,6 +1,7 @@
 """The one HTTP layer every source uses: timeouts, retries honouring ``Retry-After``, a rate budget per
 credential, read-only enforcement, typed errors and secret redaction. Sources never re-implement these."""
 
+from sources._http.adaptive import AdaptiveLimiter
 from sources._http.client import ApiClient, ApiResponse, RequestStats, api_error_message
 from sources._http.errors import (
     ApiAuthError,
@@ -25,12 +26,13 @@ from sources._http.paging import (
     prefetched,
     total_of,
 )
-from sources._http.ratelimit import RateLimiter, limiter_for, per_window
+from sources._http.ratelimit import RateLimiter, per_window
 from sources._http.redact import MASK, RedactingFilter, install_log_redaction, redact, register_secret
 from sources._http.retry import RetryPolicy, parse_retry_after
 
 __all__ = [
     "MASK",
+    "AdaptiveLimiter",
     "ApiAuthError",
     "ApiBadRequestError",
     "ApiClient",
@@ -56,7 +58,6 @@ __all__ = [
     "api_error_message",
     "install_log_redaction",
     "items_of",
-    "limiter_for",
     "parse_retry_after",
     "per_window",
     "prefetched",

@@ -10,8 +10,9 @@ import json
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 
+from sources._http.adaptive import AdaptiveLimiter
 from sources._http.errors import (
     ApiError,
     ApiResponseError,
@@ -31,7 +33,7 @@ from sources._http.errors import (
 from sources._http.paging import BasePaginator, PageRequest, Record, items_of
 from sources._http.ratelimit import RateLimiter
 from sources._http.redact import redact, register_secret
-from sources._http.retry import RetryPolicy
+from sources._http.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger("warehouse.http")
 
@@ -76,7 +78,8 @@ class ApiClient:
         base_url: API root; request paths are appended to it.
         headers: sent with every request (e.g. ``Authorization``).
         secrets: values to blank from all output (keys, tokens, also path tokens).
-        limiter: the credential's request budget (see :func:`sources._http.ratelimit.limiter_for`).
+        limiter: the credential's request gate: a fixed budget (:class:`RateLimiter`, a documented limit) or
+            one that measures the API (:class:`AdaptiveLimiter`, no published limit).
         read_only_posts: path suffixes that are read-only POSTs (search/filter); any other POST,
             and every PUT/PATCH/DELETE, is refused before it is sent.
         hints: what to tell the user per failure: keys are statuses (401, 404, ...) or ``"transport"``.
@@ -86,7 +89,7 @@ class ApiClient:
     """
 
     def __init__(self, source: str, base_url: str, *, headers: Mapping[str, str] | None = None,
-                 secrets: Iterable[str | None] = (), limiter: RateLimiter | None = None,
+                 secrets: Iterable[str | None] = (), limiter: RateLimiter | AdaptiveLimiter | None = None,
                  retry: RetryPolicy | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  read_only_posts: Iterable[str] = (), hints: Mapping[int | str, str] | None = None,
                  transport: httpx.BaseTransport | None = None, max_connections: int = 8,
@@ -143,10 +146,16 @@ class ApiClient:
             self.limiter.reserve(self.stop)
             self._check_stop(endpoint, reserved=True)
             self.stats.add("requests", resource)
-            sent = time.monotonic()
+            sent, answer = time.monotonic(), _Answer()
             try:
-                return self._send_once(method, url, params, content, send_headers, endpoint, resource)
+                response = self._send_once(method, url, params, content, send_headers, endpoint, resource)
+                answer.status = response.status
+                return response
+            except ApiStatusError as error:  # not retried (400, 401, 403, 404, ...): the API answered all the same
+                answer.status = error.status
+                raise
             except _Retryable as failure:
+                answer.status, answer.retry_after = failure.status, parse_retry_after(failure.retry_after)
                 limit = CONNECT_ATTEMPTS if failure.connect else self.retry.max_attempts
                 delay = self.retry.wait(attempt, failure.retry_after)
                 if attempt >= limit or waited + delay > self.retry.max_total_wait:
@@ -155,8 +164,10 @@ class ApiClient:
                     self.limiter.pause(delay)
                 log.info("%s: %s %s, retry %d in %.1fs", self.source, endpoint, failure.reason, attempt, delay)
             finally:
+                elapsed = time.monotonic() - sent
+                self.limiter.answered(answer.status, elapsed, answer.retry_after)
                 self.limiter.release()  # the request counts in the budget's window from its answer on
-                self.stats.add("seconds", resource, time.monotonic() - sent)
+                self.stats.add("seconds", resource, elapsed)
             self.stats.add("retries", resource)
             self.stats.add("wait_seconds", resource, delay)
             waited += delay
@@ -168,23 +179,33 @@ class ApiClient:
                             resource=request.resource)
 
     def paginate(self, request: PageRequest, paginator: BasePaginator, items_keys: Sequence[str], *,
-                 send: Callable[[PageRequest], ApiResponse] | None = None) -> Iterator[list[Record]]:
+                 send: Callable[[PageRequest], ApiResponse] | None = None,
+                 lookahead: int = 0) -> Iterator[list[Record]]:
         """The one paging loop: pages of records of ``request`` as ``paginator`` moves it along.
 
-        ``items_keys``: where the records sit in an answer (the first key that holds a list). ``send``: how
-        one request goes out (default :meth:`send`; a source may wrap it). Empty pages are not handed on.
+        ``items_keys``: where the records sit in an answer (the first key that holds a list). ``send``: how one
+        request goes out (default :meth:`send`; a source may wrap it). Empty pages are not handed on.
+        ``lookahead``: once the answers say how many pages there are (``remaining_requests``), up to this many of
+        them are fetched side by side (the limiter decides how many are really in flight); pages still come out in
+        order, each checked by the paginator, and a page that does not lead where the plan did (a short page, a
+        changed page size) ends the plan: paging goes on one page at a time from there.
         """
         send = send or self.send
         paginator.init_request(request)
+        planned: list[PageRequest] = []
         while True:
+            if planned:
+                yield from self._planned_pages(planned, request, paginator, items_keys, send, lookahead)
+                if not paginator.has_next_page:
+                    return
             try:
                 response = send(request)
             except ApiStatusError as error:
                 if paginator.recover(error, request):
                     continue
                 raise
-            items = items_of(response.data, items_keys, self.source, request.endpoint)
-            items = paginator.update_state(response, items)
+            items = paginator.update_state(response, items_of(response.data, items_keys, self.source,
+                                                              request.endpoint))
             self.stats.add("records", request.resource, len(items))
             if items:
                 yield items
@@ -192,6 +213,37 @@ class ApiClient:
                 return
             if not paginator.repeat:
                 paginator.update_request(request)
+                planned = paginator.remaining_requests(request) if lookahead > 1 else []
+
+    def _planned_pages(self, planned: list[PageRequest], request: PageRequest, paginator: BasePaginator,
+                       items_keys: Sequence[str], send: Callable[[PageRequest], ApiResponse],
+                       lookahead: int) -> Iterator[list[Record]]:
+        """Fetch ``planned`` side by side, hand their pages on in order; ``request`` ends as the next one to send
+        (empty ``planned``, ``has_next_page`` False: done)."""
+        with ThreadPoolExecutor(max_workers=lookahead, thread_name_prefix=f"{self.source}-pages") as pool:
+            futures = deque(pool.submit(send, page) for page in planned[:lookahead])
+            queued = len(futures)
+            try:
+                while futures:
+                    expected = planned[queued - len(futures)]
+                    if (expected.params, expected.body) != (request.params, request.body):
+                        break  # the last page led elsewhere (a short page): the plan no longer holds
+                    response = futures.popleft().result()
+                    if queued < len(planned):
+                        futures.append(pool.submit(send, planned[queued]))
+                        queued += 1
+                    items = paginator.update_state(response, items_of(response.data, items_keys, self.source,
+                                                                      request.endpoint))
+                    self.stats.add("records", request.resource, len(items))
+                    if items:
+                        yield items
+                    if not paginator.has_next_page or paginator.repeat:
+                        break
+                    paginator.update_request(request)
+            finally:
+                for future in futures:
+                    future.cancel()
+        planned.clear()
 
     # -- internals ------------------------------------------------------------------------------------
     def _check_stop(self, endpoint: str, reserved: bool = False) -> None:
@@ -252,6 +304,14 @@ class ApiClient:
         status = response.status_code
         return status_error_class(status)(self.source, endpoint, status, api_error_message(response),
                                           self.hints.get(status))
+
+
+@dataclass
+class _Answer:
+    """What one attempt got back, for the rate controller: a status (``None``: no answer) and ``Retry-After``."""
+
+    status: int | None = None
+    retry_after: float | None = None
 
 
 class _Retryable(Exception):

@@ -10,7 +10,6 @@ that still arrives pauses every user of the budget for the server's ``Retry-Afte
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import deque
@@ -62,14 +61,13 @@ class RateLimiter:
             self._sent.append(time.monotonic())
             self._changed.notify_all()
 
+    def answered(self, status: int | None, seconds: float, retry_after: float | None = None) -> None:
+        """A fixed budget learns nothing from answers (see :class:`sources._http.adaptive.AdaptiveLimiter`)."""
+
     def pause(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` (the server said so with a 429)."""
         with self._changed:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-
-_registry: dict[str, RateLimiter] = {}
-_registry_lock = threading.Lock()
 
 
 def per_window(requests_per_minute: float, window: float) -> int:
@@ -77,13 +75,3 @@ def per_window(requests_per_minute: float, window: float) -> int:
     if requests_per_minute <= 0:
         return 0
     return max(1, int(requests_per_minute * window / 60.0))
-
-
-def limiter_for(source: str, credential: str, limit: int, period: float = 60.0) -> RateLimiter:
-    """The one limiter of ``(source, credential)``; created on first use, resized if ``limit`` changes."""
-    key = source + ":" + hashlib.sha256(credential.encode()).hexdigest()[:16]
-    with _registry_lock:
-        limiter = _registry.get(key)
-        if limiter is None or (limiter.limit, limiter.period) != (limit, period):
-            limiter = _registry[key] = RateLimiter(limit, period)
-        return limiter

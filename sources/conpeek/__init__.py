@@ -10,8 +10,9 @@ cursor minus a lookback (the ``filter`` query parameter), paging with ``from_id`
 from the lowest ObjectId of that time. ObjectIds are time-ordered only to the second and several writers mint
 them, so a run re-reads the lookback instead of continuing after the last id; merge on ``id`` removes the
 overlap. The walk is cut into committed windows (:func:`sources.conpeek.planning.conpeek_windows`): a window
-closes once it has spent its request budget, with the walk's position (``walk`` in the resource's state)
-committed beside its rows, and the next window, or the next run after a kill, continues from there. A walk
+closes once it has spent its request budget, with the walk's positions (``walk`` in the resource's state)
+committed beside its rows, and the next window, or the next run after a kill, continues from there. A long walk is
+cut into time partitions walked side by side (``walk.py``). A walk
 that reaches the end moves the time cursor. A run first asks for the newest second already loaded: when the
 answer holds exactly the ids seen in it, nothing was written since, and the walk is not begun. What the docs
 leave open is listed, with the setting that changes it, in README.md.
@@ -30,7 +31,7 @@ from dlt.sources import DltResource
 from sources._common.config import check_start_date
 from sources._common.run_context import SourceRun
 from sources._common.timestamps import parse_bound, to_utc
-from sources._common.windows import Backfill, Window, WindowBudget, hours, latest, write_cursor
+from sources._common.windows import Backfill, Window, WindowBudget, hours, write_cursor
 from sources.conpeek import settings as s
 from sources.conpeek.client import (
     ConpeekClient,
@@ -38,12 +39,10 @@ from sources.conpeek.client import (
     NewestSecond,
     Page,
     TimeRange,
-    page_ids,
-    page_lateness,
-    page_times,
     value_filters,
 )
 from sources.conpeek.planning import client_for, conpeek_windows, walk_done
+from sources.conpeek.walk import PartitionedWalk
 
 LATE_WARNING_SHARE = 0.75  # a record this late, as a share of the lookback, gets a warning in the run report
 
@@ -61,7 +60,8 @@ def conpeek_source(
     synthetic_from_id: bool = True,
     page_size: int = s.PAGE_SIZE,
     requests_per_minute: int = s.REQUESTS_PER_MINUTE,
-    rate_window_seconds: float = s.RATE_WINDOW_SECONDS,
+    rate_window_seconds: float | None = s.RATE_WINDOW_SECONDS,
+    max_concurrency: int = s.MAX_CONCURRENCY,
     project_id_list: list[int] | None = None,
     conversation_type_list: list[str] | None = None,
     tenant_user_id_list: list[int] | None = None,
@@ -85,8 +85,9 @@ def conpeek_source(
         extra_time_fields: record fields to store as timestamps besides ``ts``, ``date``, ``system_date``.
         synthetic_from_id: start listings at ``from_id`` = the lowest ObjectId of the start second.
         page_size: ``limit`` of each request (documented maximum 100).
-        requests_per_minute: the key's request budget, shared by both resources.
-        rate_window_seconds: the window the budget is counted in (spent per window).
+        requests_per_minute: the most requests a minute ever sent (0: no cap); the rate is measured below it.
+        rate_window_seconds: the window the API counts requests in (unset: read off its ``Retry-After``).
+        max_concurrency: the most requests in flight at once, shared by both resources.
         project_id_list, conversation_type_list: filters of both endpoints (``conversation_type_list``
             only for conversations).
         tenant_user_id_list, message_type_list, direction: filters of ``GET /message``.
@@ -100,7 +101,8 @@ def conpeek_source(
     client = client_for(run, api_key, base_url, time_property=time_property, id_key=id_key or None,
                         time_fields=(*s.TIME_FIELDS, cursor_field, *(extra_time_fields or ())),
                         page_size=int(page_size), requests_per_minute=int(requests_per_minute),
-                        rate_window=float(rate_window_seconds), synthetic_from_id=bool(synthetic_from_id))
+                        rate_window=float(rate_window_seconds) if rate_window_seconds else None,
+                        max_concurrency=int(max_concurrency), synthetic_from_id=bool(synthetic_from_id))
     settings = {"project_id_list": project_id_list, "conversation_type_list": conversation_type_list,
                 "tenant_user_id_list": tenant_user_id_list, "message_type_list": message_type_list,
                 "direction": direction}
@@ -158,7 +160,7 @@ class Walks:
             if known.ids and self.client.unchanged(name, TimeRange(since), filters, known):
                 walk_done(self.run, name, True)
                 return  # nothing was written since the last run
-            walk = {"since": since.isoformat(), "position": None, "newest": None, "newest_ids": []}
+            walk = {"since": since.isoformat(), "until": None, "newest": None, "newest_ids": []}
         ended = yield from self._walk(name, filters, walk)
         if not ended:
             state["walk"] = walk
@@ -187,30 +189,19 @@ class Walks:
             return
         assert self.backfill is not None
         walk = self.run.shared.setdefault(f"conpeek:backfill:{name}", {
-            "since": self.backfill.start.isoformat(), "until": self.backfill.end.isoformat(), "position": None,
-            "newest": None, "newest_ids": []})
+            "since": self.backfill.start.isoformat(), "until": self.backfill.end.isoformat(), "newest": None,
+            "newest_ids": []})
         if (yield from self._walk(name, filters, walk)):
             walk_done(self.run, name, True)
 
     def _walk(self, name: str, filters: list[Filter], walk: dict[str, Any]) -> Generator[Page, None, bool]:
-        """Pages of the walk from its position, which moves with each page; True once the listing has ended."""
-        time_range = TimeRange(to_utc(walk["since"]), to_utc(walk.get("until")))  # type: ignore[arg-type]
-        newest, newest_time = NewestSecond(walk["newest_ids"]), to_utc(walk["newest"])
-        counted, before = self.client.api.stats.requests, walk.get("requests", 0)
-        at_start = counted[name]
-        for page, position in self.client.pages(name, time_range, filters, walk["position"], self.budget.spent):
-            newest_time = latest(newest_time, page_times(page, self.cursor_field))
-            for ident in page_ids(page):
-                newest.add(ident)
-            if (late := page_lateness(page, self.cursor_field)) is not None:
-                self.run.saw_lateness(late)
-            yield page
-            walk.update(position=position, newest=_iso(newest_time), newest_ids=sorted(newest.ids),
-                        requests=before + counted[name] - at_start)
-            if self.budget.spent():
-                return False
-        _report_rejected(self.client, self.run, name)
-        return True
+        """Pages of the walk from its positions, which move with each page; True once the listing has ended."""
+        walker = PartitionedWalk(self.client, self.run, name, filters, walk, self.budget, self.cursor_field,
+                                 workers=self.client.api.limiter.max_concurrency)
+        ended = yield from walker.pages()
+        if ended:
+            _report_rejected(self.client, self.run, name)
+        return ended
 
 
 def _iso(moment: datetime | None) -> str | None:

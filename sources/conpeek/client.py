@@ -9,7 +9,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,13 +21,13 @@ from sources._common.arrow import ArrowShape
 from sources._common.run_context import SourceRun
 from sources._common.timestamps import epoch_seconds, to_utc
 from sources._http import (
+    AdaptiveLimiter,
     ApiClient,
     ApiResponse,
     ApiResponseError,
     ApiStatusError,
     MaxIdCursorPaginator,
     PageRequest,
-    RateLimiter,
     per_window,
     prefetched,
 )
@@ -66,7 +66,7 @@ class ConpeekClient:
     def __init__(self, api_key: str, base_url: str, run: SourceRun, *, time_property: str = s.TIME_PROPERTY,
                  id_key: str | None = None, time_fields: Iterable[str] = s.TIME_FIELDS,
                  page_size: int = s.PAGE_SIZE, requests_per_minute: int = s.REQUESTS_PER_MINUTE,
-                 rate_window: float = s.RATE_WINDOW_SECONDS,
+                 rate_window: float | None = s.RATE_WINDOW_SECONDS, max_concurrency: int = s.MAX_CONCURRENCY,
                  synthetic_from_id: bool = True, **client_options: Any) -> None:
         hints = {
             400: f"Check {s.TIME_PROPERTY_VARIABLE} (date or ts) and the SOURCES__CONPEEK__*_LIST filter settings",
@@ -82,7 +82,8 @@ class ConpeekClient:
             "conpeek", base_url,
             headers={"Authorization": api_key, "Accept": "application/json", "Content-Type": "application/json"},
             secrets=[api_key], hints=hints,
-            limiter=RateLimiter(per_window(requests_per_minute, rate_window), rate_window), stop=run.stop,
+            limiter=AdaptiveLimiter(per_window(requests_per_minute, rate_window or 60.0), rate_window,
+                                    max_concurrency=max_concurrency), stop=run.stop, max_connections=max_concurrency,
             **client_options)
         self.run = run
         self.time_property, self.id_key = time_property, id_key
@@ -96,29 +97,39 @@ class ConpeekClient:
         self._shapes: dict[tuple[str, str], ArrowShape] = {}  # (resource, id field) -> the Arrow shape
 
     # -- reads ------------------------------------------------------------------------------------------
-    def pages(self, resource: str, window: TimeRange, filters: list[Filter], cursor: str | None = None,
-              flush: Callable[[], bool] = lambda: False) -> Iterator[tuple[Page, str | None]]:
-        """Pages of ``resource`` whose record time lies in ``window``, each with the walk's position after it:
-        ``limit`` records a request, ``from_id`` the largest id read so far (from ``cursor``, or from the lowest
-        ObjectId of the window's start), until an empty page. Records are handed on in batches of up to
-        ``BATCH_RECORDS`` (dlt's cost is per item), or sooner once ``flush()`` says so (the window's budget is
-        spent). A batch is an Arrow table when its records have the assumed shape (:data:`settings.RECORD_FIELDS`),
-        else a list of records (see :func:`page_ids`)."""
+    def walk(self, resource: str, window: TimeRange, filters: list[Filter],
+             cursor: str | None = None) -> Iterator[tuple[list[Record], str | None]]:
+        """Pages of ``resource`` whose record time lies in ``window`` as the API sends them, each with the walk's
+        position after it: ``limit`` records a request, ``from_id`` the largest id read so far (from ``cursor``, or
+        from the lowest ObjectId of the window's start), until an empty page. ``window`` is read at each request,
+        so a walk whose range is narrowed on the way asks for the narrower range from then on."""
         path = s.ENDPOINTS[resource][0]
         start = cursor or (floor_id(window.start) if self.synthetic_from_id else None)
         paginator = MaxIdCursorPaginator(start=start, limit=self.page_size, id_of=lambda r: self._id_of(path, r),
                                          source="conpeek", endpoint=f"GET {path}")
         listing = self.api.paginate(PageRequest("GET", path, resource=resource), paginator, ("data",),
                                     send=lambda request: self._get(resource, path, request.params, window, filters))
-        positioned = ((page, paginator.cursor) for page in listing)  # read in the thread, right after its page
+        for page in listing:
+            yield page, paginator.cursor
+
+    def pages(self, resource: str, window: TimeRange, filters: list[Filter],
+              cursor: str | None = None) -> Iterator[tuple[Page, str | None]]:
+        """:meth:`walk`, one request read ahead, its records shaped (:meth:`shape`) in batches of up to
+        ``BATCH_RECORDS`` (dlt's cost is per item)."""
         batch: list[Any] = []
-        for page, position in prefetched(positioned):  # the next request is under way while this batch becomes rows
+        position = cursor
+        for page, position in prefetched(self.walk(resource, window, filters, cursor)):
             batch.extend(page)
-            if len(batch) >= s.BATCH_RECORDS or flush():
-                records, batch = self._shape(resource, path, batch), []
+            if len(batch) >= s.BATCH_RECORDS:
+                records, batch = self.shape(resource, batch), []
                 yield records, position
         if batch:
-            yield self._shape(resource, path, batch), paginator.cursor
+            yield self.shape(resource, batch), position
+
+    def shape(self, resource: str, records: list[Any]) -> Page:
+        """Records as the warehouse rows: an Arrow table when every record has the assumed shape
+        (:data:`settings.RECORD_FIELDS`), else a list of records keyed ``id`` (see :func:`page_ids`)."""
+        return self._shape(resource, s.ENDPOINTS[resource][0], records)
 
     def unchanged(self, resource: str, window: TimeRange, filters: list[Filter], newest: NewestSecond) -> bool:
         """Whether nothing was written since the last run: one request from the start of the newest second

@@ -21,7 +21,8 @@ from sources._common.run_context import SourceRun
 from sources._common.timestamps import to_utc
 from sources._common.windows import Window, requests_per_window, resource_state
 from sources.conpeek import settings as s
-from sources.conpeek.client import OBJECT_ID, ConpeekClient
+from sources.conpeek.client import ConpeekClient
+from sources.conpeek.walk import Partition
 
 
 def client_for(run: SourceRun, api_key: str, base_url: str, **options: Any) -> ConpeekClient:
@@ -57,13 +58,13 @@ def _remaining(pipeline: Any, run: SourceRun, backfill: bool) -> float | None:
     """Requests the walks in progress still need, from how much of their time range is behind them."""
     if backfill or run.progress.windows_done == 0:
         return None
-    total = 0.0
+    total, now = 0.0, datetime.now(UTC)
     for name in s.ENDPOINTS:
         walk = resource_state(pipeline, "conpeek", name).get("walk")
-        if walk_done(run, name) or not walk or not OBJECT_ID.match(str(walk.get("position") or "")):
+        if walk_done(run, name) or not walk or not walk.get("partitions"):
             continue
-        since = to_utc(walk["since"]).timestamp()  # type: ignore[union-attr]
-        behind = (int(walk["position"][:8], 16) - since) / max(1.0, datetime.now(UTC).timestamp() - since)
-        made = walk.get("requests") or 1
-        total += made * (1 - behind) / max(behind, 0.01)
+        span = (now - to_utc(walk["since"])).total_seconds()  # type: ignore[operator]
+        left = sum(Partition.of(part).left(now) for part in walk["partitions"] if not part.get("done"))
+        behind = 1.0 - left / max(1.0, span)
+        total += (walk.get("requests") or 1) * (1 - behind) / max(behind, 0.01)
     return total

@@ -80,7 +80,8 @@ class HelpCrunchClient:
     # -- messages -------------------------------------------------------------------------------------
     def chat_messages(self, chat_id: int) -> Iterator[list[Record]]:
         """Pages of one chat's messages as the API sends them (see :func:`message_rows`), newest first."""
-        yield from self._pages(PageRequest("GET", f"/chats/{chat_id}/messages", resource="messages"), None)
+        # newest first, and the reader stops at what is loaded: no page is fetched ahead
+        yield from self._pages(PageRequest("GET", f"/chats/{chat_id}/messages", resource="messages"), None, lookahead=0)
 
     # -- customers, agents, departments ---------------------------------------------------------------
     def list_customers(self, offset: int = 0) -> Iterator[tuple[list[Record], int]]:
@@ -89,7 +90,7 @@ class HelpCrunchClient:
         request = PageRequest("GET", "/customers", {"sort": "customers.firstSeen", "order": "asc"},
                               resource="customers")
         paginator = self._paginator(request, start=offset)
-        for page in self.api.paginate(request, paginator, s.ITEMS_KEYS, send=self._send):
+        for page in self.api.paginate(request, paginator, s.ITEMS_KEYS, send=self._send, lookahead=s.PAGE_LOOKAHEAD):
             yield keyed([_customer(item) for item in page], "id", "customers", self.run), paginator.offset
 
     def count_customers(self) -> int | None:
@@ -110,9 +111,10 @@ class HelpCrunchClient:
         yield from self._pages(PageRequest("GET", path, resource=resource), None)
 
     # -- internals ------------------------------------------------------------------------------------
-    def _pages(self, request: PageRequest, shape: Any) -> Iterator[list[Record]]:
+    def _pages(self, request: PageRequest, shape: Any, lookahead: int = s.PAGE_LOOKAHEAD) -> Iterator[list[Record]]:
         """Pages of shaped records that carry an ``id`` (the others are counted in the run report)."""
-        for page in self.api.paginate(request, self._paginator(request), s.ITEMS_KEYS, send=self._send):
+        for page in self.api.paginate(request, self._paginator(request), s.ITEMS_KEYS, send=self._send,
+                                      lookahead=lookahead):
             yield keyed([shape(item) for item in page] if shape else page, "id", request.resource, self.run)
 
     @staticmethod

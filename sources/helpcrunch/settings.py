@@ -9,6 +9,7 @@ LOOKBACK_HOURS = 1.0  # re-read this much before each cursor: late writes, clock
 RESCAN_DAYS = 7.0  # fallback mode only: re-read chats created this recently for status/rating changes
 STATE_RETENTION_DAYS = 180.0  # forget per-chat message cursors of chats idle this long
 MESSAGE_CONCURRENCY = 4  # chats whose messages are fetched at once (all under the one rate budget)
+PAGE_LOOKAHEAD = 2  # pages of a listing with a known total fetched ahead, side by side
 CHATS_PER_BUDGET_CHECK = 10  # a window checks its request budget after the messages of this many chats
 MESSAGE_BATCH_ROWS = 5000  # messages per Arrow table handed to dlt (one parquet row group or more)
 

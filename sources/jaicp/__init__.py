@@ -62,7 +62,8 @@ def jaicp_source(
     settle_minutes: float = s.SETTLE_MINUTES,
     page_size: int = s.PAGE_SIZE,
     requests_per_minute: int = s.REQUESTS_PER_MINUTE,
-    rate_window_seconds: float = s.RATE_WINDOW_SECONDS,
+    rate_window_seconds: float | None = s.RATE_WINDOW_SECONDS,
+    max_concurrency: int = s.MAX_CONCURRENCY,
     status_channels: list[str] | None = None,
     status_concurrency: int = s.STATUS_CONCURRENCY,
     status_recheck_hours: float = s.STATUS_RECHECK_HOURS,
@@ -84,8 +85,9 @@ def jaicp_source(
         lookback_hours: how far before the cursor each incremental run re-reads.
         settle_minutes: a run ends this long before now.
         page_size: ``size`` of every paged request (the server may serve fewer: then its size is used).
-        requests_per_minute: the token's request budget, shared by every resource and thread.
-        rate_window_seconds: the window the budget is counted in (spent per window).
+        requests_per_minute: the most requests a minute ever sent (0: no cap); the rate is measured below it.
+        rate_window_seconds: the window the API counts requests in (unset: read off its ``Retry-After``).
+        max_concurrency: the most requests in flight at once, shared by every resource and thread.
         status_channels: channel types whose messages carry delivery statuses (JSON list).
         status_concurrency: sessions whose statuses are read at once.
         status_recheck_hours: how long after its last message a session with a non-final status is re-read.
@@ -100,7 +102,7 @@ def jaicp_source(
     run = run or SourceRun("jaicp")
     window = window or Window()
     client = client_for(run, token, base_url, api_version, project_short_name, requests_per_minute,
-                        rate_window_seconds, page_size)
+                        rate_window_seconds, page_size, max_concurrency)
     plan = _plan(client, run, Backfill.from_args(backfill_from, backfill_to), start_date, hours(lookback_hours),
                  timedelta(minutes=float(settle_minutes)))
     channels = s.STATUS_CHANNELS if status_channels is None else status_channels

@@ -22,12 +22,12 @@ from sources._common.records import keyed
 from sources._common.run_context import SourceRun
 from sources._common.timestamps import coerce_fields, to_utc
 from sources._http import (
+    AdaptiveLimiter,
     ApiClient,
     ApiResponse,
     ApiResponseError,
     PageNumberPaginator,
     PageRequest,
-    RateLimiter,
     items_of,
     per_window,
 )
@@ -82,7 +82,8 @@ class JaicpClient:
 
     def __init__(self, token: str, base_url: str = s.JAICP_API_URL, api_version: str = "p",
                  project_short_name: str | None = None, *, requests_per_minute: int = s.REQUESTS_PER_MINUTE,
-                 rate_window: float = s.RATE_WINDOW_SECONDS, page_size: int = s.PAGE_SIZE,
+                 rate_window: float | None = s.RATE_WINDOW_SECONDS, page_size: int = s.PAGE_SIZE,
+                 max_concurrency: int = s.MAX_CONCURRENCY,
                  run: SourceRun | None = None, **client_options: Any) -> None:
         if api_version not in s.API_VERSIONS:
             raise ValueError(f"{s.API_VERSION_VARIABLE} must be one of {', '.join(s.API_VERSIONS)}, "
@@ -107,8 +108,9 @@ class JaicpClient:
             "response": f"Check {s.BASE_URL_VARIABLE}: it does not look like the JAICP Reporter API",
         }
         self.api = ApiClient("jaicp", base_url, headers=headers, secrets=[token, path_token],
-                             limiter=RateLimiter(per_window(int(requests_per_minute), rate_window), rate_window),
-                             read_only_posts=s.READ_ONLY_POSTS, hints=hints,
+                             limiter=AdaptiveLimiter(per_window(int(requests_per_minute), rate_window or 60.0),
+                                                     rate_window, max_concurrency=max_concurrency),
+                             read_only_posts=s.READ_ONLY_POSTS, hints=hints, max_connections=max_concurrency,
                              stop=run.stop if run is not None else None, **client_options)
         self.page_size = max(1, int(page_size))
         self.run = run
@@ -192,7 +194,9 @@ class JaicpClient:
             request = PageRequest(method, path, dict(params or {}),
                                   None if body is None else {"filters": body}, resource)
             keyless = 0
-            for page in self.api.paginate(request, paginator, (items_key,), send=self._send):
+            pages = self.api.paginate(request, paginator, (items_key,), send=self._send,
+                                      lookahead=self.api.limiter.max_concurrency)
+            for page in pages:
                 fresh = []
                 kept = keyed(page, key, resource, None if reported else self.run)
                 keyless += len(page) - len(kept)

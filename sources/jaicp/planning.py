@@ -72,10 +72,11 @@ def bounds(plan: Plan, window: Window) -> tuple[datetime, datetime]:
 
 
 def client_for(run: SourceRun, token: str, base_url: str, api_version: str, project_short_name: str | None,
-               requests_per_minute: float, rate_window_seconds: float, page_size: int) -> JaicpClient:
+               requests_per_minute: float, rate_window_seconds: float | None, page_size: int,
+               max_concurrency: int = s.MAX_CONCURRENCY) -> JaicpClient:
     """The run's one client of this token and API root: its budget, connections and page size serve every window."""
-    check_numbers(requests_per_minute=requests_per_minute, rate_window_seconds=rate_window_seconds,
-                  page_size=page_size)
+    check_numbers(requests_per_minute=requests_per_minute, page_size=page_size, max_concurrency=max_concurrency,
+                  **({"rate_window_seconds": rate_window_seconds} if rate_window_seconds is not None else {}))
     check_base_url(base_url, s.BASE_URL_VARIABLE, s.JAICP_API_URL)
     if api_version not in s.API_VERSIONS:
         raise ConfigurationValueError(f"{s.API_VERSION_VARIABLE} must be one of {', '.join(s.API_VERSIONS)}, "
@@ -83,7 +84,9 @@ def client_for(run: SourceRun, token: str, base_url: str, api_version: str, proj
     key = hashlib.sha256(f"{base_url}\n{api_version}\n{token}".encode()).hexdigest()
     return run.client(key, lambda: JaicpClient(token, base_url, api_version, project_short_name,
                                                requests_per_minute=int(requests_per_minute),
-                                               rate_window=float(rate_window_seconds), page_size=int(page_size),
+                                               rate_window=float(rate_window_seconds) if rate_window_seconds
+                                               else None, page_size=int(page_size),
+                                               max_concurrency=int(max_concurrency),
                                                run=run, **http_options()))
 
 
@@ -142,7 +145,8 @@ def jaicp_windows(pipeline: Any = None, run: SourceRun | None = None, backfill_f
                   start_date: str = s.DEFAULT_START_DATE, lookback_hours: float = s.LOOKBACK_HOURS,
                   settle_minutes: float = s.SETTLE_MINUTES, page_size: int = s.PAGE_SIZE,
                   requests_per_minute: int = s.REQUESTS_PER_MINUTE,
-                  rate_window_seconds: float = s.RATE_WINDOW_SECONDS, window_requests: int = 0) -> Iterator[Window]:
+                  rate_window_seconds: float | None = s.RATE_WINDOW_SECONDS, max_concurrency: int = s.MAX_CONCURRENCY,
+                  window_requests: int = 0) -> Iterator[Window]:
     """The windows of the next run, one at a time (each sized with what the windows before it met).
 
     ``pipeline`` supplies the cursor (its state); the configuration is the source's. The last window reaches the
@@ -152,7 +156,7 @@ def jaicp_windows(pipeline: Any = None, run: SourceRun | None = None, backfill_f
     check_numbers(lookback_hours=lookback_hours, settle_minutes=settle_minutes, window_requests=window_requests)
     run = run or SourceRun("jaicp")
     client = client_for(run, token, base_url, api_version, project_short_name, requests_per_minute,
-                        rate_window_seconds, page_size)
+                        rate_window_seconds, page_size, max_concurrency)
     start, end, moves = run_range(resource_state(pipeline, "jaicp", "sessions"),
                                   Backfill.from_args(backfill_from, backfill_to), start_date, hours(lookback_hours),
                                   timedelta(minutes=float(settle_minutes)))
@@ -213,7 +217,7 @@ def check_numbers(**settings: Any) -> None:
             number = float(value)
         except (TypeError, ValueError):
             raise ConfigurationValueError(f"{variable} must be a number, got {value!r}") from None
-        must_be_positive = name in ("page_size", "status_concurrency", "rate_window_seconds")
+        must_be_positive = name in ("page_size", "status_concurrency", "rate_window_seconds", "max_concurrency")
         if number < 0 or (must_be_positive and number == 0):
             raise ConfigurationValueError(f"{variable} must be {'positive' if must_be_positive else 'zero or more'}, "
                                           f"got {value!r}")

@@ -271,3 +271,22 @@ def test_records_without_an_id_are_counted_not_loaded() -> None:
     assert records[0]["ts"].isoformat() == "2024-05-01T10:00:00+00:00"
     _report_rejected(client, notes, "messages")
     assert notes.notes == ["messages: 1 record(s) without an id were not loaded"]
+
+
+def test_a_long_walk_is_cut_into_date_partitions_walked_side_by_side(warehouse: Warehouse, emulator: Start,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first load over a month: once the walk shows it is long, its time range is cut into partitions, each
+    walked by its own ``from_id`` at the same time; the warehouse equals the API, each record once."""
+    monkeypatch.setenv("SOURCES__CONPEEK__PAGE_SIZE", "20")
+    monkeypatch.setenv("SOURCES__CONPEEK__MAX_CONCURRENCY", "4")
+    server = start(emulator, days=30, conversations=300, messages=3000, latency=0.01)
+    report = load()
+    assert_read_only(server)
+    snapshot = server.api.snapshot()
+    for table in TABLES:
+        assert table_rows(warehouse, table) == expected_rows(snapshot[table]), table
+    starts = {json.loads(r.query["filter"][0])[0]["value"] for r in server.requests() if r.path == "/message"}
+    assert len(starts) >= 3, "the walk was not cut into partitions"
+    message_requests = sum(1 for r in server.requests() if r.path == "/message")
+    assert message_requests <= 3000 / 20 + 2 * len(starts) + 5  # each partition's pages and its closing page
+    assert report.sources[0].requests > 0

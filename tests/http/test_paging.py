@@ -175,3 +175,35 @@ def test_max_id_cursor_asks_an_empty_page_after_a_full_one_again_then_moves_on()
     assert [r["id"] for page in pages for r in page] == all_ids
     assert [r.url.params.get("from_id") for r in seen] == [None, all_ids[99], all_ids[99], all_ids[199],
                                                            all_ids[249]]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_known_pages_are_fetched_side_by_side_and_come_out_in_order(shuffle: bool) -> None:
+    """Pages answered out of order (later pages first) still come out in order, each record once."""
+    import random
+    import time
+
+    rng = random.Random(7)
+
+    def handler(request: httpx.Request) -> Any:
+        if shuffle:
+            time.sleep(rng.uniform(0, 0.02))
+        return page_number_server()(request)
+
+    api, seen = client(handler)
+    pages = list(api.paginate(PageRequest("POST", "/search"), PageNumberPaginator(20), ("sessions",), lookahead=6))
+    assert ids(pages) == list(range(250))
+    assert sorted(int(r.url.params["page"]) for r in seen) == list(range(13))  # every page once
+
+
+def test_a_page_that_leads_elsewhere_ends_the_plan_and_paging_goes_on_one_by_one() -> None:
+    """A server that shortens its pages after the first: the planned pages are dropped, nothing is lost."""
+
+    def handler(request: httpx.Request) -> Any:
+        page, size = int(request.url.params["page"]), int(request.url.params["size"])
+        used = size if page == 0 else min(size, 15)
+        return {"paging": {"totalCount": 250, "pageSize": used}, "sessions": RECORDS[page * used:(page + 1) * used]}
+
+    api, _ = client(handler)
+    pages = list(api.paginate(PageRequest("POST", "/search"), PageNumberPaginator(20), ("sessions",), lookahead=4))
+    assert sorted(set(ids(pages))) == list(range(250))
