@@ -21,7 +21,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,dagster]"   # dagster: the orchestration extra its tests cover
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -136,9 +136,35 @@ def main() -> int:
     finally:
         for server in servers.values():
             server.stop()
-    print("\nOpen the warehouse yourself:  .venv/bin/python -c \"import duckdb; "
-          "print(duckdb.connect('.demo/warehouse.duckdb', read_only=True).sql('SHOW ALL TABLES'))\"")
+    banner("Next steps")
+    print(next_steps())
     return 0 if first == 0 and second == 0 else 1
+
+
+def next_steps(folder: str = ".demo") -> str:
+    """What to type after the demo (from the repository root): its warehouse, then real accounts."""
+    variables = (f"DESTINATION__DUCKDB__CREDENTIALS={folder}/work.duckdb "
+                 f"WAREHOUSE__PUBLISH_PATH={folder}/warehouse.duckdb DLT_DATA_DIR={folder}/dlt")
+    return "\n".join([
+        f"Look at the demo's warehouse ({folder}/: work.duckdb is the working file, warehouse.duckdb the published",
+        "copy BI tools open, dlt/ dlt's pipeline state); --warehouse points status and report at it:",
+        f"  .venv/bin/python -m pipelines status --warehouse {folder}          # last runs, failures, cursors, rows",
+        f"  .venv/bin/python -m pipelines status --warehouse {folder} --json --max-age 26h",
+        f"  .venv/bin/python -m pipelines report --warehouse {folder}          # -> {folder}/report.html",
+        "or set the three variables the demo used, which dlt's own command line needs too:",
+        f"  export {variables}",
+        "  .venv/bin/python -m pipelines status",
+        "  .venv/bin/dlt pipeline conversation_warehouse_helpcrunch info       # also: trace, load-package, "
+        "(conpeek, jaicp)",
+        f"  .venv/bin/python -c \"import duckdb; con = duckdb.connect('{folder}/warehouse.duckdb', read_only=True); "
+        "con.sql('SELECT source, status, started_at, rows, requests, error FROM ops.runs').show()\"",
+        "",
+        "Point the job at real accounts (new shell, or unset the three variables above):",
+        "  cp .dlt/secrets.toml.example .dlt/secrets.toml    # fill in the keys (or export SOURCES__<NAME>__...)",
+        "  .venv/bin/python -m pipelines check               # every setting, one read per source, nothing loaded",
+        "  .venv/bin/python -m pipelines run                 # the nightly job -> warehouse/warehouse.duckdb",
+        "Settings: README.md (Configuration); scheduling, monitoring, alerts: docs/operations.md",
+    ])
 
 
 if __name__ == "__main__":

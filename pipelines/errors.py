@@ -5,6 +5,7 @@ from __future__ import annotations
 from dlt.common.configuration.exceptions import ConfigurationException, ConfigValueCannotBeCoercedException
 from dlt.common.configuration.specs import RuntimeConfiguration
 
+from pipelines.diagnose import explain
 from sources._http import ApiError, Interrupted, redact
 
 RUNTIME_FIELDS = frozenset(RuntimeConfiguration.__dataclass_fields__)  # dlt's [runtime] settings
@@ -41,6 +42,8 @@ def one_line(exc: BaseException, section: str | None = None) -> str:
         text = f"configuration: {variable} cannot be read as {expected} (environment or .dlt/config.toml)"
     elif isinstance(cause, ConfigurationException):
         text = f"configuration: {cause}"
+    elif explained := explain(exc):  # a lock held by another process, a path that cannot be written
+        text = explained
     else:
         text = f"unexpected {type(cause).__name__}: {cause} (run with --verbose for the traceback)"
     return redact(" ".join(text.split()))

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +15,14 @@ from sources._http import redact
 
 VARIANT_MARK = "__v_"  # dlt's variant columns: <column>__v_<type>
 
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_run_id(started: datetime | None = None) -> str:
+    """A run's id: its UTC start, sortable, plus a random tail (``20261101T023000Z-3f9a1c``)."""
+    return f"{(started or utc_now()):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 @dataclass
@@ -28,17 +40,37 @@ class SourceReport:
     name: str
     status: str = "not run"  # loaded | failed | interrupted | not started
     error: str | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # the source's duration
     loaded_packages: int = 0
     windows: int = 0  # windows committed by this run
     max_lateness_seconds: float | None = None  # the largest lateness of a record seen (where the API shows it)
     row_counts: dict[str, int] = field(default_factory=dict)
     resources: list[ResourceReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    started_at: datetime = field(default_factory=utc_now)
+    ended_at: datetime | None = None  # None: started_at + seconds
+    api_host: str | None = None  # the API host it read (scheme://host[:port], no credentials)
+
+    @property
+    def outcome(self) -> str:
+        """The status as run history records it: ok | failed | interrupted | not started | not run."""
+        return "ok" if self.status == "loaded" else self.status
+
+    @property
+    def finished_at(self) -> datetime:
+        return self.ended_at or self.started_at + timedelta(seconds=self.seconds)
 
     @property
     def requests(self) -> int:
         return sum(r.requests for r in self.resources)
+
+    @property
+    def retries(self) -> int:
+        return sum(r.retries for r in self.resources)
+
+    @property
+    def rate_limited(self) -> int:
+        return sum(r.rate_limited for r in self.resources)
 
     @property
     def rows(self) -> int:
@@ -52,8 +84,14 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
     views: list[str] = field(default_factory=list)
     published: str | None = None
-    backfill: tuple[str | None, str | None] | None = None
+    backfill: tuple[str | None, str | None] | None = None  # the resolved UTC range [from, to)
     interrupted_by: str | None = None  # SIGTERM or SIGINT: the run stopped early
+    started_at: datetime = field(default_factory=utc_now)
+    ended_at: datetime | None = None
+    run_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.run_id = self.run_id or new_run_id(self.started_at)
 
     @property
     def ok(self) -> bool:
@@ -68,11 +106,20 @@ class RunReport:
         return (f"interrupted by {self.interrupted_by}: {done}. Committed windows stay; the next run continues "
                 "from the last committed window (views and the published copy are refreshed then)")
 
+    @property
+    def seconds(self) -> float:
+        return ((self.ended_at or utc_now()) - self.started_at).total_seconds()
+
+    def header(self) -> str:
+        """``run 20261101T023000Z-3f9a1c: 2026-11-01, started 02:30:00 UTC, 12.3 s``"""
+        return (f"run {self.run_id}: {self.started_at:%Y-%m-%d}, started {self.started_at:%H:%M:%S} UTC, "
+                f"{self.seconds:.1f} s")
+
     def to_text(self) -> str:
         """The report a person reads at the end of a run."""
-        lines = list(self.notices)
+        lines = [self.header(), *self.notices]
         if self.backfill:
-            lines.append(f"backfill [{self.backfill[0]}, {self.backfill[1]}): cursors left unchanged")
+            lines.append(f"backfill [{self.backfill[0]}, {self.backfill[1]}) UTC: cursors left unchanged")
         for source in self.sources:
             head = f"{source.name}: {source.status} in {source.seconds:.1f} s"
             if source.status in ("loaded", "interrupted"):
@@ -99,14 +146,21 @@ class RunReport:
 
     def to_json(self) -> str:
         payload = asdict(self)
-        payload["ok"] = self.ok
+        payload.update(ok=self.ok, seconds=round(self.seconds, 3), started_at=_iso(self.started_at),
+                       ended_at=_iso(self.ended_at), machine=socket.gethostname(), pid=os.getpid())
         for source, report in zip(payload["sources"], self.sources, strict=True):
-            source["rows"], source["requests"] = report.rows, report.requests
+            source.update(rows=report.rows, requests=report.requests, retries=report.retries,
+                          rate_limited=report.rate_limited, outcome=report.outcome,
+                          started_at=_iso(report.started_at), ended_at=_iso(report.finished_at))
         return redact(json.dumps(payload, indent=2, default=str))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.to_json())
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def schema_changes(updates: list[dict[str, Any]]) -> list[str]:

@@ -16,9 +16,12 @@ from typing import Any
 
 import dlt
 
+from pipelines import preflight
+from pipelines.dlt_logging import attach_notes
 from pipelines.errors import UserError, one_line, root_cause
 from pipelines.registry import SOURCES, SourceSpec
 from pipelines.report import ResourceReport, RunReport, SourceReport, schema_changes
+from pipelines.run_history import RunHistory
 from pipelines.warehouse import WarehousePaths, loader_file_format, pipeline_for, publish, run_lock
 from pipelines.warehouse_settings import check as check_warehouse_settings
 from sources._common.run_context import SourceRun
@@ -36,6 +39,7 @@ class RunRequest:
     names: list[str] = field(default_factory=list)
     backfill_from: str | None = None
     backfill_to: str | None = None
+    allow_empty: bool = False  # a run with no configured source succeeds (else: UserError, exit status 2)
 
 
 def select_sources(names: Iterable[str]) -> tuple[list[SourceSpec], list[str]]:
@@ -64,23 +68,28 @@ def run(request: RunRequest) -> RunReport:
     not committed, later sources are not started, the views and the published copy are left for the next run.
     """
     check_warehouse_settings()  # WAREHOUSE__TIMEZONE, WAREHOUSE__PII: a bad value fails before anything loads
+    backfill = None
     if request.backfill_from or request.backfill_to:
         try:
-            Backfill.from_args(request.backfill_from, request.backfill_to)
+            backfill = Backfill.from_args(request.backfill_from, request.backfill_to)
         except ValueError as exc:
             raise UserError(str(exc)) from None
     specs, notices = select_sources(request.names)
     paths = WarehousePaths.resolve()
-    report = RunReport(notices=notices, backfill=(request.backfill_from, request.backfill_to)
-                       if request.backfill_from else None)
+    preflight.validate(specs, paths, allow_empty=request.allow_empty)  # every setting, before the lock
+    report = RunReport(notices=notices, backfill=(f"{backfill.start:%Y-%m-%dT%H:%M:%SZ}",
+                                                  f"{backfill.end:%Y-%m-%dT%H:%M:%SZ}") if backfill else None)
     stop = threading.Event()
-    with run_lock(paths), stop_on_signals(stop) as received:
+    with run_lock(paths), stop_on_signals(stop) as received, \
+            RunHistory.begin(paths, report, [spec.name for spec in specs]) as history:
         for spec in specs:
             if stop.is_set():
                 report.sources.append(SourceReport(spec.name, status="not started"))
                 continue
             report.sources.append(_run_source(spec, paths, request, stop))
         report.interrupted_by = received[0] if received else None
+        attach_notes(report)  # dlt's warnings that matter
+        history.record()  # ops.runs, before publishing: the published copy carries it
         if report.interrupted_by is None and any(source.loaded_packages for source in report.sources):
             from pipelines.analytics import refresh_views
 
@@ -92,6 +101,7 @@ def run(request: RunRequest) -> RunReport:
                     report.published = str(paths.published)
             except Exception as exc:  # the load itself succeeded; say what did not
                 report.failures.append(f"publish: {one_line(exc)}")
+                history.record()
     if not report.ok and not report.interrupted_by:
         from pipelines.alerts import alert_on_failure
 

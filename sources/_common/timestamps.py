@@ -8,7 +8,9 @@ Conversion happens before dlt's incremental step, because string cursors compare
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import contextlib
+import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pendulum
@@ -63,22 +65,31 @@ def coerce_fields(record: dict[str, Any], fields: tuple[str, ...]) -> dict[str, 
     return record
 
 
-def parse_bound(value: str | datetime, setting: str) -> datetime:
-    """A user-given date or datetime (``2024-05-01``, ``2024-05-01T10:00:00+02:00``) as UTC.
+ACCEPTED_BOUNDS = "2026-11-01, 2026-11-01T06:00:00Z or 2026-11-01T06:00:00+01:00"
+_ISO_BOUND = re.compile(r"\d{4}-\d{2}-\d{2}"
+                        r"(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 
-    ``setting`` names the option in the error (``--from``, ``SOURCES__HELPCRUNCH__START_DATE``).
+
+def parse_bound(value: str | date | datetime, setting: str) -> datetime:
+    """A user-given date or datetime as UTC, in ISO 8601 only: ``2026-11-01`` (UTC midnight),
+    ``2026-11-01T06:00:00Z``, ``2026-11-01T06:00:00+01:00`` (a datetime without an offset is UTC).
+
+    Anything else (``01/11/2026``, ``2026-1-5``, ``yesterday``) is a ``ValueError`` that quotes the input,
+    names ``setting`` (``--from``, ``SOURCES__HELPCRUNCH__START_DATE``) and shows the accepted forms: a
+    lenient parser would read ``01/11/2026`` as 11 January.
     """
     if isinstance(value, datetime):
         return to_utc(value)  # type: ignore[return-value]
-    try:
-        parsed = pendulum.parse(str(value).strip(), tz="UTC", strict=False)
-    except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
-        raise ValueError(f"{setting}: {value!r} is not a date or ISO datetime (e.g. 2024-05-01)") from exc
-    if isinstance(parsed, pendulum.Date) and not isinstance(parsed, datetime):
-        parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day, tz="UTC")
-    if not isinstance(parsed, datetime):
-        raise ValueError(f"{setting}: {value!r} is not a date or ISO datetime (e.g. 2024-05-01)")
-    return datetime.fromtimestamp(parsed.timestamp(), UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    text = str(value)
+    parsed = None
+    if _ISO_BOUND.fullmatch(text):
+        with contextlib.suppress(ValueError):
+            parsed = datetime.fromisoformat(text)
+    if parsed is None:
+        raise ValueError(f"{setting}: {text!r} is not an ISO 8601 date or datetime; use {ACCEPTED_BOUNDS}")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def epoch_seconds(moment: datetime) -> int:

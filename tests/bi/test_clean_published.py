@@ -60,8 +60,8 @@ def test_the_ops_schema_stays_and_the_working_file_keeps_everything(published: P
     working = tmp_path / "work.duckdb"
     shutil.copyfile(published.working, working)
     with duckdb.connect(str(working)) as con:  # what the run history looks like (written by the runner)
-        con.execute("CREATE SCHEMA ops")
-        con.execute("CREATE TABLE ops.runs (run_id VARCHAR, source VARCHAR, status VARCHAR)")
+        con.execute("CREATE SCHEMA IF NOT EXISTS ops")  # the runner's history is there already (pipelines/run_history)
+        con.execute("CREATE OR REPLACE TABLE ops.runs (run_id VARCHAR, source VARCHAR, status VARCHAR)")
         con.execute("INSERT INTO ops.runs VALUES ('r1', 'helpcrunch', 'loaded')")
         con.execute("CREATE TABLE ops._dlt_loads AS SELECT * FROM helpcrunch._dlt_loads")
     before = rows(working, "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2")

@@ -96,6 +96,8 @@ def test_nightly_run_on_postgres_equals_the_duckdb_warehouse(database: str, emul
     assert on_postgres.views == VIEWS
     assert on_postgres.published is None and not warehouse.published.exists()  # publishing is DuckDB's only
     assert not warehouse.working.exists()
+    assert sorted(fetch(database, "SELECT source, status FROM ops.runs")) == [  # run history on the server too
+        ("conpeek", "ok"), ("helpcrunch", "ok"), ("jaicp", "ok")]
 
     monkeypatch.delenv("WAREHOUSE__DESTINATION")
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt-duckdb"))  # its own pipeline state: a first load too

@@ -128,7 +128,9 @@ def test_unconfigured_source_named_is_an_error_and_skipped_when_running_all(ware
     result = run_cli("run", "helpcrunch")
     assert result.returncode == 2 and "SOURCES__HELPCRUNCH__API_KEY" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    result = run_cli("run")
+    result = run_cli("run")  # nothing configured at all is a failure (issue 13), unless --allow-empty
+    assert result.returncode == 2 and "SOURCES__HELPCRUNCH__API_KEY" in result.stderr
+    result = run_cli("run", "--allow-empty")
     assert result.returncode == 0
     assert "helpcrunch: skipped, not configured" in result.stdout
 
