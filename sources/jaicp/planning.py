@@ -186,24 +186,35 @@ def estimate(plan: Plan, start: datetime, end: datetime, page_size: int, share: 
     evenly over each day), the statuses of its sessions in status channels, and each window's fixed requests."""
     messages = sessions = 0.0
     for day in days_between(start, end):
-        overlap = (min(end, midnight(day) + timedelta(days=1)) - max(start, midnight(day))) / timedelta(days=1)
-        messages += plan.messages.get(day, 0.0) * overlap
-        sessions += plan.sessions.get(day, 0.0) * overlap
+        day_messages, day_sessions = day_counts(plan, day, start, end)
+        messages, sessions = messages + day_messages, sessions + day_sessions
+    return requests_for(messages, sessions, page_size, share)
+
+
+def requests_for(messages: float, sessions: float, page_size: int, share: float) -> float:
+    """Requests one window needs for this many messages and sessions (see :func:`estimate`)."""
     pages = max(1, math.ceil(messages / page_size)) + 2 * max(1, math.ceil(sessions / page_size))  # + clients
     return pages + sessions * share + REQUESTS_PER_WINDOW
+
+
+def day_counts(plan: Plan, day: date, start: datetime, end: datetime) -> tuple[float, float]:
+    """The messages and sessions of ``day`` that fall in ``[start, end)``, the day's counts spread evenly."""
+    overlap = (min(end, midnight(day) + timedelta(days=1)) - max(start, midnight(day))) / timedelta(days=1)
+    return plan.messages.get(day, 0.0) * overlap, plan.sessions.get(day, 0.0) * overlap
 
 
 def window_end(plan: Plan, start: datetime, budget: int, page_size: int, share: float) -> datetime:
     """Where the window that begins at ``start`` ends: whole UTC days while their estimate fits ``budget`` (at
     least part of one day); a day that alone is larger is cut into equal parts."""
-    end = start
+    end, messages, sessions = start, 0.0, 0.0
     while end < plan.end:
         day_end = min(midnight(end.date()) + timedelta(days=1), plan.end)
-        if estimate(plan, start, day_end, page_size, share) <= budget:
-            end = day_end
+        day_messages, day_sessions = day_counts(plan, end.date(), end, day_end)
+        if requests_for(messages + day_messages, sessions + day_sessions, page_size, share) <= budget:
+            end, messages, sessions = day_end, messages + day_messages, sessions + day_sessions
             continue
         if end == start:  # this day alone is too large: a part of it that fits
-            parts = math.ceil(estimate(plan, start, day_end, page_size, share) / budget)
+            parts = math.ceil(requests_for(day_messages, day_sessions, page_size, share) / budget)
             end = max(whole_ms(start + (day_end - start) / parts), start + timedelta(milliseconds=1))
         break
     return end
