@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pytest-xdist processes: most tests wait on HTTP, subprocesses and DuckDB, so two share 2 cores well
+TEST_WORKERS ?= 2
 export RUNTIME__DLTHUB_TELEMETRY := false
 
 .PHONY: help install demo test test-setup test-slow test-postgres lint format docs bench emulators clean
@@ -37,10 +39,10 @@ test-setup: install
 	bash scripts/bi_readers.sh >/dev/null
 
 test: test-setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 test-slow: test-setup
-	$(PY) -m pytest -q -m "slow or not slow"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "slow or not slow"
 
 test-postgres: test-setup
 	$(PY) -m pytest -q -m postgres

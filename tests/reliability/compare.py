@@ -39,6 +39,20 @@ class Figures:
                 f"compared {self.rows_compared:,}; rows lost {self.rows_lost}; duplicates {self.duplicates}")
 
 
+    def to_json(self) -> str:
+        return json.dumps({"faults": dict(self.faults), "kill_points": self.kill_points,
+                           "rows_compared": self.rows_compared, "rows_lost": self.rows_lost,
+                           "duplicates": self.duplicates, "comparisons": self.comparisons})
+
+    def add(self, text: str) -> None:
+        """Add another process's figures (a pytest-xdist worker's, see ``conftest.py``)."""
+        other = json.loads(text)
+        self.faults.update(other["faults"])
+        self.kill_points += other["kill_points"]
+        for name in ("rows_compared", "rows_lost", "duplicates", "comparisons"):
+            setattr(self, name, getattr(self, name) + other[name])
+
+
 FIGURES = Figures()
 
 

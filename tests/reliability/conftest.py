@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +43,22 @@ def start(emulator: Callable[..., EmulatorServer],
         assert not writes(kit, server), f"{kit.name}: the pipeline wrote to the API: {writes(kit, server)[:5]}"
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def _figures_folder(config: Any, worker: bool) -> Path:
+    """Where pytest-xdist workers leave their figures for the controller (beside their temporary folders)."""
+    base = config._tmp_path_factory.getbasetemp()
+    return (base.parent if worker else base) / "reliability-figures"
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    worker = getattr(session.config, "workerinput", None)
+    if worker is not None and (FIGURES.comparisons or FIGURES.faults or FIGURES.kill_points):
+        folder = _figures_folder(session.config, worker=True)
+        folder.mkdir(exist_ok=True)
+        (folder / f"{worker['workerid']}.json").write_text(FIGURES.to_json())
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
+    for path in sorted(_figures_folder(config, worker=False).glob("*.json")):
+        FIGURES.add(path.read_text())
     if FIGURES.comparisons or FIGURES.faults or FIGURES.kill_points:
         terminalreporter.write_line(FIGURES.summary())
