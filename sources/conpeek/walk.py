@@ -44,6 +44,13 @@ from sources.conpeek.client import (
 )
 
 _ENDED, _STOPPED = object(), object()
+LONG_WALK_PAGES = 16  # a walk whose first pages show at least this many pages ahead is cut into partitions
+
+
+def _smallest_id(records: list[Any]) -> str | None:
+    ids = [str(r.get("id") or r.get("_id") or "") for r in records if isinstance(r, dict)]
+    ids = [ident for ident in ids if OBJECT_ID.match(ident.lower())]
+    return min(ids).lower() if ids else None
 
 
 @dataclass(eq=False)
@@ -100,6 +107,7 @@ class PartitionedWalk:
         self._closing = threading.Event()
         self._walking: set[int] = set()
         self._pages = 0
+        self._first_id: str | None = None  # the smallest ObjectId the walk met first (where its id time began)
 
     def pages(self) -> Generator[Page, None, bool]:
         """Pages of the window's walk; returns True once every partition has reached its end."""
@@ -125,6 +133,7 @@ class PartitionedWalk:
                         batch.extend(item)
                         moved[index] = position
                         self._pages += 1
+                        self._first_id = self._first_id or _smallest_id(item)
                     if batch and (len(batch) >= s.BATCH_RECORDS or not self._walking or self.budget.spent()):
                         page, batch = self.client.shape(self.name, batch), []
                         newest_time = latest(newest_time, page_times(page, self.cursor_field))
@@ -163,10 +172,19 @@ class PartitionedWalk:
     def _room(self) -> int:
         """Walkers wanted: as many as requests may be in flight (and one more, to find out if more may be), once
         the walk has shown it is long; one before."""
-        if self._pages < 2 * self.workers and len(self.partitions) == 1:
+        if len(self.partitions) == 1 and not self._long():
             return 1
         allowed = getattr(self.client.api.limiter, "concurrency", self.workers)
         return min(self.workers, math.floor(allowed) + 1)
+
+    def _long(self) -> bool:
+        """Whether the walk's first pages show many more ahead: the time left of its range against the span of
+        ObjectId seconds the pages so far covered (a nightly walk of a day's records stays one partition)."""
+        part, last = self.partitions[0], self.partitions[0].walking
+        if not (self._pages and self._first_id and last and OBJECT_ID.match(last)):
+            return False
+        covered = max(1, int(last[:8], 16) - int(self._first_id[:8], 16))
+        return part.left(datetime.now(UTC)) / covered * self._pages >= LONG_WALK_PAGES
 
     def _split(self) -> int | None:
         now = datetime.now(UTC)
