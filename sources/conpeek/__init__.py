@@ -127,7 +127,7 @@ def check_settings(base_url: str, page_size: int, lookback_hours: float) -> None
 def statistics_resource(walks: Walks, name: str, filters: list[Filter]) -> DltResource:
     """One statistics list: the window's part of its walk (merged on ``id``, so re-reads never double a row)."""
 
-    @dlt.resource(name=name, primary_key=s.ID_COLUMN, write_disposition="merge")
+    @dlt.resource(name=name, primary_key=s.ID_COLUMN, write_disposition="merge", parallelized=True)
     def statistics() -> Iterator[Page]:
         if walks.backfill:
             yield from walks.backfill_walk(name, filters)

@@ -135,7 +135,7 @@ def _plan(client: JaicpClient, run: SourceRun, backfill: Backfill | None, start_
 def messages_resource(client: JaicpClient, plan: Callable[[], Plan], window: Window) -> DltResource:
     """Messages of the window: one ``messages/filter`` listing, never one call per session."""
 
-    @dlt.resource(name="messages", primary_key="question_id", write_disposition="merge",
+    @dlt.resource(name="messages", primary_key="question_id", write_disposition="merge", parallelized=True,
                   columns=json_columns(s.MESSAGE_JSON_COLUMNS))
     def messages() -> Iterator[Any]:
         start, end = bounds(plan(), window)
@@ -152,7 +152,7 @@ def messages_resource(client: JaicpClient, plan: Callable[[], Plan], window: Win
 def clients_resource(client: JaicpClient, plan: Callable[[], Plan], window: Window) -> DltResource:
     """Clients whose last activity falls in the window (their current record, blocked flag included)."""
 
-    @dlt.resource(name="clients", primary_key=("id", "bot_id"), write_disposition="merge")
+    @dlt.resource(name="clients", primary_key=("id", "bot_id"), write_disposition="merge", parallelized=True)
     def clients() -> Iterator[list[Record]]:
         start, end = bounds(plan(), window)
         if start < end:

@@ -40,7 +40,7 @@ def sessions_resource(client: JaicpClient, make_plan: Callable[[], Plan], window
     with no message at all that started in it, then (final window only) a re-scan of recent days for label
     changes and the sessions whose statuses may still change."""
 
-    @dlt.resource(name="sessions", primary_key="session_id", write_disposition="merge")
+    @dlt.resource(name="sessions", primary_key="session_id", write_disposition="merge", parallelized=True)
     def sessions() -> Iterator[Any]:
         plan, state = make_plan(), dlt.current.resource_state()
         reader.pending = state.setdefault(PENDING, {}) if plan.moves_cursor else {}
