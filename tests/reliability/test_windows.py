@@ -30,10 +30,11 @@ from tests.reliability.kits import KITS, Kit
 # each kit's window budget: small enough that its first load takes several windows
 WINDOW_REQUESTS = {"helpcrunch": 25, "conpeek": 4, "jaicp": 12}
 # JAICP's windows are planned from the statistics: pages of 20 give its small kit enough pages to fill several
-EXTRA = {"jaicp": {"SOURCES__JAICP__PAGE_SIZE": "20"}}
-# requests a run spends besides its windows' work: planning (HelpCrunch counts, JAICP statistics) and the overlap
-# a resumed walk re-reads (the lookback, HelpCrunch's customer page stepped back)
-RUN_OVERHEAD = {"helpcrunch": 6, "conpeek": 2, "jaicp": 12}
+EXTRA = {"jaicp": {"SOURCES__JAICP__PAGE_SIZE": "20"}, "conpeek": {"SOURCES__CONPEEK__MAX_CONCURRENCY": "4"}}
+# requests a run spends besides its windows' work: planning (HelpCrunch counts, JAICP statistics), the overlap a
+# resumed walk re-reads (the lookback, HelpCrunch's customer page stepped back), and Conpeek's partitions walked side
+# by side (a window closes on its budget with up to MAX_CONCURRENCY requests still in flight)
+RUN_OVERHEAD = {"helpcrunch": 6, "conpeek": 2 + 4, "jaicp": 12}
 Start = Callable[..., EmulatorServer]
 
 
