@@ -12,7 +12,14 @@ Every measured program runs in its own process (the emulator in another), so its
 5. the plain ``rest_api`` source loads the same data into another file (timed);
 6. the emulator changes 1 % of the conversations; an incremental run follows, then one with no change;
 7. per source, a run against an emulator that enforces a scaled-up HelpCrunch limit (120 requests per 6 s
-   window instead of per minute) with the client set to the same budget: request rate and 429s.
+   window instead of per minute) and answers 100 ms late, with the client set to the same budget: request rate
+   and 429s (HelpCrunch's target: its published budget used);
+8. at 100 ms a request (Conpeek, JAICP): the four-connection baseline (every page of step 2 sent again with four
+   connections, plus ``read_json``) against the pipeline's full load over the same emulator;
+9. with a limit the client is not told (Conpeek, JAICP: 300 requests a minute, 100 ms a request): the share of
+   the limit used, the share answered 429, and whether every row arrived.
+
+The headline ratio at 0 ms is step 2's four-connection re-fetch plus ``read_json`` against step 4.
 """
 
 from __future__ import annotations
@@ -43,6 +50,12 @@ REPLAYABLE = ("helpcrunch", "conpeek")  # a full load asks exactly the pages the
 QUICK_SIZES = (500,)
 RATE_LIMIT = (120, 6.0)  # HelpCrunch's 120 requests a minute, scaled to a 6-second window
 QUICK_RATE_LIMIT = (20, 1.0)
+LATENCY = 0.1  # seconds each answer is held back in the latency, rate-limit and undisclosed-limit steps
+ADAPTIVE = ("conpeek", "jaicp")  # no published limit: the client measures the API (latency, undisclosed steps)
+LATENCY_SIZES = {"conpeek": 50_000, "jaicp": 150_000}  # messages: ~500 and ~1,100 requests at the maximum page
+UNDISCLOSED_LIMIT = (300, 60.0)  # requests per window the emulator allows and the client is not told
+UNDISCLOSED_REQUESTS = 1000  # about the requests of the undisclosed-limit run (3-4 minutes at 300 a minute)
+QUICK = {"latency": 0.01, "latency_size": 500, "undisclosed": (20, 1.0), "undisclosed_requests": 60}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", help=f"messages per source, comma-separated (default {DEFAULT_SIZES})")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and a short rate-limit run (smoke test)")
     parser.add_argument("--skip", default="",
-                        help="comma-separated steps to leave out: replay, rest_api, change, rate_limit")
+                        help="comma-separated steps to leave out: sizes (every per-size step), replay, rest_api, "
+                             "change, rate_limit, latency, undisclosed")
+    parser.add_argument("--rest-api-sizes", default="first",
+                        help="sizes the slow rest_api baseline runs at: 'first' (default), 'all' or a list")
     parser.add_argument("--rate-limit-requests", type=int, help="requests of the rate-limited run (default 1200)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="the Markdown report")
     parser.add_argument("--no-write", action="store_true", help="print the report instead of writing --output")
@@ -92,18 +108,42 @@ def main(argv: list[str] | None = None) -> int:
         scenario = SCENARIOS[source]
         entry: dict[str, Any] = {"sizes": {}}
         results["sources"][source] = entry
-        for size in sizes:
+        for size in [] if "sizes" in skip else sizes:
             log(f"{source}: {size:,} messages")
-            entry["sizes"][str(size)] = measure(scenario, size, args.workdir, skip, settings)
+            steps = skip if rest_api_at(size, sizes, args.rest_api_sizes) else skip | {"rest_api"}
+            entry["sizes"][str(size)] = measure(scenario, size, args.workdir, steps, settings)
             save(results, args.workdir)  # a long run keeps what it has measured so far
+        latency = QUICK["latency"] if args.quick else LATENCY
         if "rate_limit" not in skip:
-            log(f"{source}: rate-limited run ({rate_limit[0]} requests per {rate_limit[1]:g} s)")
-            entry["rate_limit"] = measure_rate_limit(scenario, rate_requests, rate_limit, args.workdir)
+            log(f"{source}: rate-limited run ({rate_limit[0]} requests per {rate_limit[1]:g} s, "
+                f"{latency * 1000:g} ms a request)")
+            entry["rate_limit"] = measure_rate_limit(scenario, rate_requests, rate_limit, args.workdir,
+                                                     latency=latency)
+            save(results, args.workdir)
+        if source in ADAPTIVE and "latency" not in skip:
+            size = QUICK["latency_size"] if args.quick else LATENCY_SIZES[source]
+            log(f"{source}: {latency * 1000:g} ms a request, {size:,} messages, against four connections")
+            entry["latency"] = measure_latency(scenario, size, args.workdir, latency, settings)
+            save(results, args.workdir)
+        if source in ADAPTIVE and "undisclosed" not in skip:
+            limit = QUICK["undisclosed"] if args.quick else UNDISCLOSED_LIMIT
+            requests = QUICK["undisclosed_requests"] if args.quick else UNDISCLOSED_REQUESTS
+            log(f"{source}: a limit the client is not told ({limit[0]} requests per {limit[1]:g} s)")
+            entry["undisclosed"] = measure_undisclosed(scenario, requests, limit, args.workdir, latency)
             save(results, args.workdir)
     results["machine"]["load_after"] = list(os.getloadavg())
     save(results, args.workdir)
     write_report(render(results), args)
     return 0
+
+
+def rest_api_at(size: int, sizes: list[int], choice: str) -> bool:
+    """Whether the plain rest_api baseline runs at ``size`` (it takes minutes per million rows)."""
+    if choice == "all":
+        return True
+    if choice == "first":
+        return size == sizes[0]
+    return str(size) in {item.strip() for item in choice.split(",")}
 
 
 def write_report(text: str, args: argparse.Namespace) -> None:
@@ -198,6 +238,9 @@ def measure(scenario: Scenario, size: int, workdir: Path, skip: set[str],
                                     extra=("--pages", str(folder / "pages"), "--database",
                                            str(folder / "read_json.duckdb")))
         (folder / "read_json.duckdb").unlink(missing_ok=True)
+        log("  the same pages again with four connections (the baseline's fetch)")
+        result["refetch"] = child("refetch", scenario.source, plain, folder / "refetch.json",
+                                  extra=("--pages", str(folder / "pages")))
         if scenario.source in REPLAYABLE and "replay" not in skip:
             log("  pipeline on the saved pages, no HTTP")
             result["replay"] = child("replay", scenario.source, {**env, **warehouse_env(folder / "replay")},
@@ -246,21 +289,71 @@ def key_of(scenario: Scenario) -> str:
 
 
 def measure_rate_limit(scenario: Scenario, requests: int, rate_limit: tuple[int, float],
-                       workdir: Path) -> dict[str, Any]:
+                       workdir: Path, *, latency: float = 0.0) -> dict[str, Any]:
+    """A run against a limit the client is told (its budget), every answer ``latency`` late."""
     limit, window = rate_limit
     folder = workdir / f"{scenario.source}-rate-limit"
     shutil.rmtree(folder, ignore_errors=True)
     with EmulatorProcess(scenario.source, scenario.credential, scenario.rate_limited_options(requests)) as emulator:
-        emulator.set_rate_limit(limit, window)
+        emulator.configure(rate_limit=limit, rate_window=window, latency=latency)
         env = {**scenario.env(emulator.base_url, requests_per_minute=round(limit * 60 / window), window=window),
                **warehouse_env(folder / "warehouse")}
         emulator.clear_log()
         run = child("run", scenario.source, env, folder / "run.json")
         served = emulator.requests()
-    result = {"limit": limit, "window": window, "seconds": run["seconds"], "ok": run["ok"],
+    result = {"limit": limit, "window": window, "latency": latency, "seconds": run["seconds"], "ok": run["ok"],
               **rate_of(served, limit, window)}
     shutil.rmtree(folder / "warehouse" / "dlt", ignore_errors=True)
     return result
+
+
+def measure_latency(scenario: Scenario, size: int, workdir: Path, latency: float,
+                    settings: dict[str, str] | None = None) -> dict[str, Any]:
+    """The pipeline's full load at ``latency`` a request against the four-connection baseline: every page the
+    load needs (walked once at 0 ms to learn them) sent again with four connections at the same latency, plus
+    DuckDB ``read_json`` on them."""
+    folder = workdir / f"{scenario.source}-latency"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    result: dict[str, Any] = {"messages": size, "latency": latency}
+    with EmulatorProcess(scenario.source, scenario.credential, scenario.emulator_options(size)) as emulator:
+        plain = scenario.env(emulator.base_url)
+        pages = ("--pages", str(folder / "pages"))
+        result["fetch"] = child("fetch", scenario.source, plain, folder / "fetch.json", extra=pages)
+        result["read_json"] = child("read_json", scenario.source, {}, folder / "read_json.json",
+                                    extra=(*pages, "--database", str(folder / "read_json.duckdb")))
+        emulator.configure(latency=latency)
+        result["refetch"] = child("refetch", scenario.source, plain, folder / "refetch.json", extra=pages)
+        env = {**plain, **(settings or {}), **warehouse_env(folder / "warehouse")}
+        result["full"] = pipeline_run(emulator, scenario, env, folder / "full.json")
+        result["check"] = check_rows(scenario, folder / "warehouse" / "work.duckdb", result["fetch"])
+    result["baseline_seconds"] = result["refetch"]["seconds"] + result["read_json"]["seconds"]
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def measure_undisclosed(scenario: Scenario, requests: int, rate_limit: tuple[int, float], workdir: Path,
+                        latency: float) -> dict[str, Any]:
+    """A full load against a limit the client is not told (its own ceiling off): the share of the limit it
+    used, the share of answers that were 429, and whether every record arrived once."""
+    limit, window = rate_limit
+    folder = workdir / f"{scenario.source}-undisclosed"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    with EmulatorProcess(scenario.source, scenario.credential, scenario.rate_limited_options(requests)) as emulator:
+        expected = emulator.snapshot_counts()
+        emulator.configure(rate_limit=limit, rate_window=window, latency=latency)
+        env = {**scenario.env(emulator.base_url), **warehouse_env(folder / "warehouse")}
+        emulator.clear_log()
+        run = child("run", scenario.source, env, folder / "run.json")
+        served = emulator.requests()
+    volume = {"records": expected.get(scenario.volume_table, 0)}
+    check = check_rows(scenario, folder / "warehouse" / "work.duckdb", {"tables": {scenario.volume_table: volume}})
+    notes = [note for source in run["report"]["sources"] for note in source.get("notes", [])
+             if note.startswith("rate:")]
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"limit": limit, "window": window, "latency": latency, "seconds": run["seconds"], "ok": run["ok"],
+            "check": check, "notes": notes, **rate_of(served, limit, window)}
 
 
 def rate_of(served: list[dict[str, Any]], limit: int, window: float) -> dict[str, Any]:

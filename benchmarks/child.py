@@ -3,8 +3,9 @@
 ``python -m benchmarks.child MODE SOURCE --out RESULT.json [--pages DIR]``, with the source configured through
 the usual environment variables (the parent sets them). ``MODE`` is ``run`` (the real nightly runner,
 ``pipelines.run.run``), ``replay`` (the same with every answer read from the saved pages instead of HTTP),
-``rest_api`` (the plain dlt ``rest_api`` baseline), ``fetch`` (every page over HTTP, saved to ``--pages``) or
-``read_json`` (DuckDB ingesting the saved pages). The result file holds the seconds
+``rest_api`` (the plain dlt ``rest_api`` baseline), ``fetch`` (every page over HTTP, saved to ``--pages``),
+``refetch`` (the requests of ``fetch`` sent again with four connections) or ``read_json`` (DuckDB ingesting
+the saved pages). The result file holds the seconds
 the work took, the process's peak RSS and what the mode reports.
 """
 
@@ -100,7 +101,7 @@ def replay_pages(pages: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.child", description=__doc__)
-    parser.add_argument("mode", choices=("run", "replay", "rest_api", "fetch", "read_json"))
+    parser.add_argument("mode", choices=("run", "replay", "rest_api", "fetch", "refetch", "read_json"))
     parser.add_argument("source")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--pages", type=Path, help="folder of saved pages (fetch, read_json)")
@@ -119,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.pages import fetch_pages
 
         result = fetch_pages(args.source, args.pages)
+    elif args.mode == "refetch":
+        from benchmarks.pages import refetch
+
+        result = refetch(args.source, args.pages)
     else:
         from benchmarks.baselines import run_read_json
 

@@ -77,8 +77,9 @@ class EmulatorProcess:
     def mutate(self, **params: Any) -> dict[str, Any]:
         return self._call("POST", "/mutate", params)
 
-    def set_rate_limit(self, limit: int, window: float) -> None:
-        self._call("POST", "/config", {"rate_limit": limit, "rate_window": window})
+    def configure(self, **switches: Any) -> None:
+        """Set server switches at run time (``rate_limit``, ``rate_window``, ``latency``, ...)."""
+        self._call("POST", "/config", switches)
 
     def requests(self) -> list[dict[str, Any]]:
         """The request log: ``method``, ``path``, ``query``, ``status``, ``at`` (unix seconds) per request."""

@@ -88,6 +88,7 @@ class AdaptiveLimiter:
         self._in_flight = 0
         self._answered: deque[float] = deque()  # when accepted answers came in (for budgets and ceilings)
         self._paused_until = 0.0
+        self._reacted_at = -math.inf  # when a 429 or 503 last lowered something (echoes of it are ignored)
         self._changed = threading.Condition(threading.Lock())
         self._started = time.monotonic()
         self._last_step = self._started
@@ -136,7 +137,10 @@ class AdaptiveLimiter:
         """Learn from one answer: its status (``None``: no answer, a transport failure) and how long it took."""
         with self._changed:
             now = time.monotonic()
-            if status == 429:
+            echo = now - seconds < self._reacted_at  # sent before the last back-off: the same overload again
+            if status in (429, 503) and echo:
+                pass  # one reaction per episode, as TCP halves its window once per loss event
+            elif status == 429:
                 self._learn_budget(now, retry_after)
                 self._back_off("429", 0.5)
             elif status == 503:  # overloaded: fewer requests in flight (the rate is what they then allow)
@@ -241,6 +245,7 @@ class AdaptiveLimiter:
 
     def _back_off(self, why: str, factor: float) -> None:
         self._slow_start = False
+        self._reacted_at = time.monotonic()
         self.concurrency = max(1.0, self.concurrency * factor)
         budget = self.reached.budget_per_minute
         self.reached.stop(why, f"{why} answers" + (f" (budget learnt: {budget:.0f} a minute)" if budget else ""))

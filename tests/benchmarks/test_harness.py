@@ -30,10 +30,19 @@ def test_a_tiny_run_writes_a_report(tmp_path: Path) -> None:
     assert main(["--quick", "--sources", "conpeek", "--sizes", "300", "--skip", "rest_api,change,rate_limit",
                  "--workdir", str(tmp_path / "work"), "--output", str(output)]) == 0
     results = json.loads((tmp_path / "work" / "results.json").read_text())
-    size = results["sources"]["conpeek"]["sizes"]["300"]
+    entry = results["sources"]["conpeek"]
+    size = entry["sizes"]["300"]
     assert size["check"]["ok"], size["check"]  # every message loaded once
     assert size["full"]["server_requests"] >= size["minimum_full"] > 0
     assert size["full"]["peak_rss_bytes"] > 0 and size["read_json"]["rows"]["messages"] == 300
+    assert size["refetch"]["requests"] == size["fetch"]["requests"]  # the baseline sends the walk's pages again
+    latency = entry["latency"]  # the latency step: the baseline and the pipeline over a slowed emulator
+    assert latency["check"]["ok"] and latency["refetch"]["requests"] == latency["fetch"]["requests"]
+    assert latency["baseline_seconds"] >= latency["refetch"]["seconds"] > 0
+    hidden = entry["undisclosed"]  # a limit the client is not told: every row, and the 429s counted
+    assert hidden["ok"] and hidden["check"]["ok"], hidden
+    assert hidden["rejected_429"] >= 1 and any("budget learnt" in note for note in hidden["notes"]), hidden
     text = output.read_text()
     assert text.startswith("# Benchmarks") and "## conpeek" in text and "## Targets" in text
+    assert "## Headline" in text and "it is not told" in text and "the baseline" in text
     assert render(results) == text

@@ -4,6 +4,7 @@ budget and never exceeds its ceiling. Behaviour is asserted (counts, order, what
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from sources._http import AdaptiveLimiter, ApiClient, RetryPolicy
+from sources._http import AdaptiveLimiter, ApiClient, ApiError, RetryPolicy
 
 FAST = RetryPolicy(max_attempts=8, backoff_base=0.01, backoff_max=0.05, retry_after_max=5.0)
 
@@ -123,6 +124,38 @@ def test_an_undisclosed_budget_is_learnt_and_kept() -> None:
     assert server.statuses.count(200) == 200  # every request got through in the end
     assert limiter.budget is not None and hidden * 0.7 <= limiter.budget <= hidden * 1.1
     assert server.statuses.count(429) <= 20  # a handful while it learnt, then it kept to the budget
+
+
+def test_the_429s_of_requests_already_in_flight_count_as_one_episode() -> None:
+    """Sixteen requests in flight when the budget runs out all come back 429: one back-off, one budget, not
+    sixteen halvings (which would leave a fifth of the budget and one connection)."""
+    hidden = 60
+    accepted = 0
+    lock = threading.Lock()
+
+    def respond(n: int) -> tuple[int, float, str | None]:
+        nonlocal accepted
+        with lock:
+            if accepted >= hidden:  # a window longer than the test: every further request is refused
+                return 429, 0.03, "60"
+            accepted += 1
+            return 200, 0.03, None
+
+    server = Server(respond)
+    limiter = AdaptiveLimiter(initial_rate=2000.0, initial_concurrency=16, max_concurrency=16)
+    once = RetryPolicy(max_attempts=1)  # the 429s are what this test looks at, not the retries
+    client = ApiClient("t", "http://api.test", transport=httpx.MockTransport(server), retry=once, limiter=limiter,
+                       max_connections=16)
+
+    def get(_: int) -> None:
+        with contextlib.suppress(ApiError):
+            client.get("/x")
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(get, range(hidden + 16)))
+    assert server.statuses.count(429) >= 8  # many came back refused at once
+    assert limiter.budget is not None and limiter.budget >= hidden * 0.9  # learnt once, not lowered per echo
+    assert limiter.concurrency >= 8.0  # halved once
 
 
 def test_a_429_without_retry_after_lowers_the_rate_but_learns_no_budget() -> None:
