@@ -10,9 +10,12 @@ fast and error-free, and backs off at once when they do not:
   trouble began (half the way each second), then by 5 % a second.
   A 429 is the API saying its budget is spent: the answers it accepted in its window (the window read off
   ``Retry-After``: a second, a minute or an hour, or ``window`` when set) are its budget, and from then on the
-  controller spends 95 % of that per window, probing 5 % more after each window without a 429. A 429 that does not
-  look like a window's quota (no ``Retry-After``, or a wait that such a window would not give) lowers the rate to
-  70 % instead. Every wait a ``Retry-After`` asks for is honoured (the client pauses all callers).
+  controller spends 95 % of that per window, probing 5 % more after each window without a 429, up to what the API
+  was seen to accept (beyond it only after 10 quiet windows: a limit that was raised). A further 429 sets the
+  budget to 95 % of what that window accepted. The 429s (and 503s) of requests sent before the controller last
+  backed off are echoes of the same overload and change nothing (one reaction per episode, as in TCP). A 429 that
+  does not look like a window's quota (no ``Retry-After``, or a wait that such a window would not give) lowers the
+  rate to 70 % instead. Every wait a ``Retry-After`` asks for is honoured (the client pauses all callers).
 * **Concurrency** (requests in flight): one more after each round of answers (as many answers as the limit) in
   which the limit was reached, nothing failed and answers stayed within twice the fastest answer seen (Vegas's base
   round-trip time); down to 80 % when answers slow down (the server queues), to half on 429 or 503.
@@ -37,6 +40,7 @@ SLOW_FACTOR = 2.0  # answers slower than this many times the fastest seen (plus 
 SLOW_MARGIN = 0.02  # seconds: below it, a slower answer is noise (a busy client, a local API), not a queue
 BUDGET_SHARE = 0.95  # of a learnt budget, what is spent per window
 PROBE_STEP = 0.05  # how much a learnt budget, or the rate after trouble, grows per quiet step
+PROBE_BEYOND_AFTER = 10  # quiet windows before a learnt budget is probed beyond what the API was seen to accept
 PLAUSIBLE_WINDOWS = (1.0, 60.0, 3600.0)  # APIs count per second, per minute or per hour
 
 
@@ -77,6 +81,8 @@ class AdaptiveLimiter:
         self.rate = initial_rate if not ceiling else min(initial_rate, ceiling / self.period)
         self.concurrency = float(min(initial_concurrency, self.max_concurrency))
         self.budget: int | None = None  # requests per budget_window the API accepts, once a 429 told
+        self._accepted = 0  # answers the API accepted in the budget's window when it first refused one
+        self._quiet_windows = 0  # budget windows since the last 429
         self.budget_window = self.period
         self._ceiling = _SlidingCount(self.period)
         self._budget = _SlidingCount(self.period)
@@ -210,7 +216,11 @@ class AdaptiveLimiter:
         self._starved = False
         if self.budget and now - self._budget_since >= self.budget_window:
             self._budget_since = now
-            self.budget = max(self.budget + 1, round(self.budget * (1.0 + PROBE_STEP)))
+            self._quiet_windows += 1
+            grown = max(self.budget + 1, round(self.budget * (1.0 + PROBE_STEP)))
+            if self._quiet_windows < PROBE_BEYOND_AFTER:  # up to what the API was seen to accept, then beyond
+                grown = min(grown, self._accepted)
+            self.budget = max(self.budget, grown)
             self.reached.budget_per_minute = self.budget * 60.0 / self.budget_window
 
     def _learn_budget(self, now: float, retry_after: float | None) -> None:
@@ -226,12 +236,15 @@ class AdaptiveLimiter:
         if not fits and self.window is None:
             self._lower_rate(0.7)
             return
+        measured = math.floor(len(in_window) * BUDGET_SHARE)
         if self.budget is None or window != self.budget_window:
             self.budget_window = window
-            self.budget = max(1, math.floor(len(in_window) * BUDGET_SHARE))
+            self.budget = max(1, measured)
             self._budget = _SlidingCount(window, in_window)
-        else:
-            self.budget = max(1, math.floor(self.budget * (1.0 - 2 * PROBE_STEP)))
+        else:  # refused again: what it accepted this window, or a cut when that says nothing new
+            self.budget = max(1, min(self.budget - 1, measured or math.floor(self.budget * (1.0 - 2 * PROBE_STEP))))
+        self._accepted = max(len(in_window), self.budget)
+        self._quiet_windows = 0
         self._budget_since = now
         self.rate = max(self.rate, self.budget / window)  # the budget, not the rate, now holds the pace
         self.reached.budget_per_minute = self.budget * 60.0 / window

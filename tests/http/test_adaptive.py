@@ -106,6 +106,7 @@ def test_the_ceiling_is_never_exceeded() -> None:
 def test_an_undisclosed_budget_is_learnt_and_kept() -> None:
     hidden, per = 40, 1.0
     accepted: deque[float] = deque()
+    respond_log: list[tuple[float, int]] = []  # (arrival, status) of every request
     lock = threading.Lock()
 
     def respond(n: int) -> tuple[int, float, str | None]:
@@ -114,8 +115,10 @@ def test_an_undisclosed_budget_is_learnt_and_kept() -> None:
             while accepted and accepted[0] <= now - per:
                 accepted.popleft()
             if len(accepted) >= hidden:
+                respond_log.append((now, 429))
                 return 429, 0.0, "1"
             accepted.append(now)
+            respond_log.append((now, 200))
             return 200, 0.002, None
 
     server = Server(respond)
@@ -124,6 +127,8 @@ def test_an_undisclosed_budget_is_learnt_and_kept() -> None:
     assert server.statuses.count(200) == 200  # every request got through in the end
     assert limiter.budget is not None and hidden * 0.7 <= limiter.budget <= hidden * 1.1
     assert server.statuses.count(429) <= 20  # a handful while it learnt, then it kept to the budget
+    refused = [at for at, status in respond_log if status == 429]
+    assert not [at for at in refused if at > refused[0] + 1.5]  # probes stop at what the API was seen to accept
 
 
 def test_the_429s_of_requests_already_in_flight_count_as_one_episode() -> None:
