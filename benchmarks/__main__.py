@@ -155,19 +155,36 @@ def write_report(text: str, args: argparse.Namespace) -> None:
 
 
 def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One result from several runs: a later run's sources replace an earlier one's; every run is listed with
-    the sources it provides."""
-    provider = {source: index for index, run in enumerate(runs) for source in run["sources"]}
+    """One result from several runs: a later run's steps (a size, the rate-limited run, ...) replace an earlier
+    one's of the same source; every run is listed with the source steps it provides."""
+    provider: dict[tuple[str, str], int] = {}
+    for index, run in enumerate(runs):
+        for source, entry in run["sources"].items():
+            provider.update({(source, step): index for step in steps_of(entry)})
     merged = {**runs[0], "sources": {}, "runs": []}
     for index, run in enumerate(runs):
-        merged["sources"].update({s: e for s, e in run["sources"].items() if provider[s] == index})
-        merged["runs"].append({"command": run["command"], "env": run.get("env", {}),
-                               "sources": [s for s in run["sources"] if provider[s] == index],
+        provided = []
+        for source, entry in run["sources"].items():
+            target = merged["sources"].setdefault(source, {"sizes": {}})
+            for step in steps_of(entry):
+                if provider[(source, step)] != index:
+                    continue
+                provided.append(f"{source} {step}")
+                if step.isdigit():
+                    target["sizes"][step] = entry["sizes"][step]
+                else:
+                    target[step] = entry[step]
+        merged["runs"].append({"command": run["command"], "env": run.get("env", {}), "sources": provided,
                                "date": run["machine"]["date"], "load_before": run["machine"]["load_before"],
                                "load_after": run["machine"].get("load_after", [])})
-    order = [source for run in runs for source in run["sources"]]
-    merged["sources"] = dict(sorted(merged["sources"].items(), key=lambda item: order.index(item[0])))
+    for entry in merged["sources"].values():
+        entry["sizes"] = dict(sorted(entry["sizes"].items(), key=lambda item: int(item[0])))
     return merged
+
+
+def steps_of(entry: dict[str, Any]) -> list[str]:
+    """A source's measured steps in a result: its sizes (as digits) and the named steps."""
+    return [*entry.get("sizes", {}), *(step for step in entry if step != "sizes")]
 
 
 def save(results: dict[str, Any], workdir: Path) -> None:

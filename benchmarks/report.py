@@ -134,13 +134,17 @@ def render(results: dict[str, Any], further: list[dict[str, Any]] | None = None)
         "peak RSS is the program's own. *Rows* are the records the API serves for a full load (all endpoints; "
         "the same number for the three ways of loading them). *End to end* is the real runner "
         "(`pipelines.run.run`, as `python -m pipelines run SOURCE`): extract over HTTP, normalize, load, merge, "
-        "analytics views and the published copy. *HTTP only* fetches every page once with 4 connections and no "
-        "JSON-to-rows work. *No HTTP* is the same runner with every answer read from the saved pages (an httpx "
+        "analytics views and the published copy. *HTTP only* walks every page once as a client discovers them "
+        "(cursor walks one page after another, per-chat and per-session reads 4 at a time) and does no "
+        "JSON-to-rows work; the headline's baseline sends the same requests again, known in advance, with four "
+        "connections. *No HTTP* is the same runner with every answer read from the saved pages (an httpx "
         "transport in the measured process; the sources' code unchanged): the local cost alone. "
         "*read_json* is DuckDB ingesting the same pages from disk "
         "(`CREATE TABLE AS SELECT ... FROM read_json(...)`, no HTTP). *rest_api* is a plain `dlt.sources.rest_api` "
         "configuration of the same endpoints with default settings (dicts, DuckDB's default `insert_values` "
-        "loader). The client budget is off except in the rate-limited run.",
+        "loader). The client budget is off (Conpeek and JAICP: no ceiling on their adaptive rate) except in the "
+        "rate-limited run; the emulated API answers at once except in the latency, rate-limited and "
+        "undisclosed-limit runs (100 ms a request).",
         "",
     ]
     lines += _headline(results)
@@ -177,7 +181,7 @@ def _headline(results: dict[str, Any]) -> list[str]:
             lines.append(_headline_row(source, f"{latency['latency'] * 1000:g} ms a request: full load ≤ "
                                        f"{1 / HEADLINE['latency']:.2f} × the baseline", figure,
                                        BEFORE.get((source, "latency"), "-"),
-                                       base / full >= HEADLINE["latency"] and latency["check"]["ok"]))
+                                       base / full >= HEADLINE["latency"] and _rows_ok(source, latency["check"])))
         rate = entry.get("rate_limit")
         if rate and source not in ("conpeek", "jaicp") and rate["utilisation"] is not None:
             figure = (f"{rate['utilisation']:.1%} of {rate['limit']} per {rate['window']:g} s used, "
@@ -200,7 +204,7 @@ def _headline(results: dict[str, Any]) -> list[str]:
                       f"{hidden['seconds']:.0f} s), run {'ok' if hidden['ok'] else 'FAILED'}, rows "
                       f"{_check(source, hidden['check'])}")
             met = (used >= HEADLINE["undisclosed"] and rejected <= HEADLINE["undisclosed_429"] and hidden["ok"]
-                   and hidden["check"]["ok"])
+                   and _rows_ok(source, hidden["check"]))
             lines.append(_headline_row(source, f"a limit of {hidden['limit']} per {hidden['window']:g} s it is not "
                                        f"told: ≥ {HEADLINE['undisclosed']:.0%} used, ≤ "
                                        f"{HEADLINE['undisclosed_429']:.0%} answered 429, no failed run", figure,
@@ -254,9 +258,11 @@ def _notes(results: dict[str, Any]) -> list[str]:
         lines += ["", note]
     return [*lines, ""]
 
+
 def _commands(runs: list[dict[str, Any]]) -> list[str]:
     lines = ["Produced by these runs of `python -m benchmarks` (`make bench` is the first without options); each "
-             "source's figures come from one run:", ""]
+             "figure comes from the run listed with its source and step (a size, or the rate_limit, latency or "
+             "undisclosed step):", ""]
     for run in runs:
         if run["sources"]:
             lines += [f"- {', '.join(run['sources'])}: `{run['command']}` ({run['date']}, load average "
@@ -328,6 +334,10 @@ def _source_section(source: str, entry: dict[str, Any]) -> list[str]:
                   f"{rate['windows']} whole windows = {100 * (rate['utilisation'] or 0):.1f} % of the limit, "
                   f"{rate['rejected_429']} answered 429 ({100 * rate['rejected_share']:.2f} %)."]
     return [*lines, ""]
+
+
+def _rows_ok(source: str, check: dict[str, Any]) -> bool:
+    return _check(source, check).startswith("ok")
 
 
 def _check(source: str, check: dict[str, Any]) -> str:

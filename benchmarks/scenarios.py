@@ -37,7 +37,8 @@ class Scenario:
             return {"chats": chats, "messages_per_chat": 40, "customers": 50}
         if self.source == "conpeek":
             return {"messages": requests * 95, "conversations": max(1, requests * 5)}
-        return {"sessions": max(4, requests // 2), "messages_per_session": 40}
+        # a full load asks about 0.7 requests per session (delivery statuses of the status channels, listings)
+        return {"sessions": max(4, requests * 4 // 3), "messages_per_session": 40}
 
     def env(self, base_url: str, *, requests_per_minute: int = 0, window: float = 60.0) -> dict[str, str]:
         """The ``SOURCES__<NAME>__*`` settings that point the source at the emulator (0: no client budget)."""
