@@ -5,9 +5,9 @@ the API instead, in the spirit of TCP's congestion control, Netflix's ``concurre
 Vector's adaptive request concurrency. It starts at a safe rate and concurrency and raises them while answers stay
 fast and error-free, and backs off at once when they do not:
 
-* **Rate** (requests a second, spaced as a token bucket): doubles every second while the run asks for more than it
-  allows and nothing went wrong ("slow start"); after the first sign of trouble it climbs back quickly to where the
-  trouble began (half the way each second), then by 5 % a second.
+* **Rate** (requests a second, spaced as a token bucket): doubles every tenth of a second while the run asks for
+  more than it allows and nothing went wrong ("slow start", as TCP doubles per round trip); after the first sign
+  of trouble it climbs back quickly to where the trouble began (half the way each second), then by 5 % a second.
   A 429 is the API saying its budget is spent: the answers it accepted in its window (the window read off
   ``Retry-After``: a second, a minute or an hour, or ``window`` when set) are its budget, and from then on the
   controller spends 95 % of that per window, probing 5 % more after each window without a 429, up to what the API
@@ -42,6 +42,7 @@ BUDGET_SHARE = 0.95  # of a learnt budget, what is spent per window
 PROBE_STEP = 0.05  # how much a learnt budget, or the rate after trouble, grows per quiet step
 PROBE_BEYOND_AFTER = 10  # quiet windows before a learnt budget is probed beyond what the API was seen to accept
 PLAUSIBLE_WINDOWS = (1.0, 60.0, 3600.0)  # APIs count per second, per minute or per hour
+SLOW_START_STEP = 0.1  # seconds between doublings in slow start (a round trip of a distant API), then 1 s
 
 
 @dataclass
@@ -196,9 +197,9 @@ class AdaptiveLimiter:
         self._refilled = now
 
     def _step(self, now: float) -> None:
-        """Once a second: raise the rate while the run wants more and nothing went wrong; probe a learnt
-        budget after each of its windows without a 429."""
-        if now - self._last_step < 1.0:
+        """Once a second (every :data:`SLOW_START_STEP` in slow start): raise the rate while the run wants more
+        and nothing went wrong; probe a learnt budget after each of its windows without a 429."""
+        if now - self._last_step < (SLOW_START_STEP if self._slow_start else 1.0):
             return
         self._last_step = now
         ceiling_rate = self.ceiling / self.period if self.ceiling else math.inf
