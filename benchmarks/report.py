@@ -203,7 +203,7 @@ def _headline(results: dict[str, Any]) -> list[str]:
         if len(sizes) >= 2:
             small, large = sorted(sizes, key=int)[0], sorted(sizes, key=int)[-1]
             ratio = sizes[large]["full"]["peak_rss_bytes"] / sizes[small]["full"]["peak_rss_bytes"]
-            figure = (f"{ratio:.2f} × ({sizes[small]['full']['peak_rss_bytes'] / 2**20:,.0f} → "
+            figure = (f"{ratio:.3f} × ({sizes[small]['full']['peak_rss_bytes'] / 2**20:,.0f} → "
                       f"{sizes[large]['full']['peak_rss_bytes'] / 2**20:,.0f} MiB)")
             lines.append(_headline_row(source, f"peak RSS at {int(large):,} ≤ {TARGETS['memory']} × at "
                                        f"{int(small):,}", figure, BEFORE.get((source, "memory"), "-"),
