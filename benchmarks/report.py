@@ -17,9 +17,10 @@ LOOKBACK_NOTE = ("Every run re-reads a lookback before its cursors (late writes)
 NO_CHANGE_NOTES = {
     "helpcrunch": LOOKBACK_NOTE + " Unchanged chats cost no message request.",
     "conpeek": "Conpeek answers 'nothing new' with one request from the start of the newest second loaded, which "
-               "holds only when that second has fewer records than a page: the emulator caps late writes at its "
-               "'now', so the 1 % change of a million messages wrote more than 100 records into one second, and "
-               "the run re-read its 2-hour lookback instead (at 100,000 it did not: one request per listing).",
+               "holds only when that second has fewer records than a page: the emulator writes the 1 % change of "
+               "a million messages at one instant, more than 100 records in one second, so the run re-read its "
+               "24-hour lookback (split into date partitions) instead; at 100,000 it did not: one request per "
+               "listing.",
     "jaicp": "What JAICP's idle run asks beyond one request per listing is its reliability design: sessions "
              "(6): the run's windows, the sessions without messages, and the last 3 days re-listed for label edits; "
              "message_statuses = the sessions whose delivery status may still change, re-read for 24 h; "

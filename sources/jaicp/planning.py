@@ -4,7 +4,8 @@ A run covers ``[cursor - lookback, now - settle)`` (a backfill: exactly ``[from,
 once per run, a request per endpoint and 366 (or 92) days: messages and sessions per day, session labels,
 sessions switched to an operator, telephony. They size the windows and never skip a range: windows tile the run,
 consecutive UTC days joined while the requests they need are estimated to fit the window budget
-(:func:`sources._common.windows.requests_per_window`); a day larger than the budget is cut into equal parts.
+(:func:`sources._common.windows.requests_per_window`) and their messages ``WINDOW_MESSAGES`` (the load's size);
+a day larger than either is cut into equal parts.
 The API documents no sort order, so a window cannot close half-way: each one is read whole. The estimate learns
 from the windows before it how many sessions are in status channels (one ``messages/by-session`` call each).
 """
@@ -166,8 +167,10 @@ def jaicp_windows(pipeline: Any = None, run: SourceRun | None = None, backfill_f
     while True:
         number += 1
         upto = window_end(plan, position, budget, client.page_size, status_share(run))
-        left = estimate(plan, position, plan.end, client.page_size, status_share(run))
-        run.progress.windows_planned = number - 1 + max(1, math.ceil(left / budget))
+        messages_left, sessions_left = totals(plan, position, plan.end)
+        left = requests_for(messages_left, sessions_left, client.page_size, status_share(run))
+        run.progress.windows_planned = number - 1 + max(1, math.ceil(left / budget),
+                                                        math.ceil(messages_left / s.WINDOW_MESSAGES))
         run.progress.remaining_requests, run.progress.requests_at_plan = left, run.requests
         yield Window(number, start=position, end=upto, final=upto >= plan.end)
         if upto >= plan.end:
@@ -181,18 +184,18 @@ def status_share(run: SourceRun) -> float:
     return run.shared.get(STATUS_READS, 0) / listed if listed else 1.0
 
 
-def estimate(plan: Plan, start: datetime, end: datetime, page_size: int, share: float) -> float:
-    """Requests to read ``[start, end)``: listing pages for its messages and sessions (the statistics spread
-    evenly over each day), the statuses of its sessions in status channels, and each window's fixed requests."""
+def totals(plan: Plan, start: datetime, end: datetime) -> tuple[float, float]:
+    """The messages and sessions the statistics give ``[start, end)`` (each day's counts spread evenly)."""
     messages = sessions = 0.0
     for day in days_between(start, end):
         day_messages, day_sessions = day_counts(plan, day, start, end)
         messages, sessions = messages + day_messages, sessions + day_sessions
-    return requests_for(messages, sessions, page_size, share)
+    return messages, sessions
 
 
 def requests_for(messages: float, sessions: float, page_size: int, share: float) -> float:
-    """Requests one window needs for this many messages and sessions (see :func:`estimate`)."""
+    """Requests to read this many messages and sessions: listing pages for the messages and the sessions (and
+    clients), the statuses of the sessions in status channels, and each window's fixed requests."""
     pages = max(1, math.ceil(messages / page_size)) + 2 * max(1, math.ceil(sessions / page_size))  # + clients
     return pages + sessions * share + REQUESTS_PER_WINDOW
 
@@ -203,18 +206,21 @@ def day_counts(plan: Plan, day: date, start: datetime, end: datetime) -> tuple[f
     return plan.messages.get(day, 0.0) * overlap, plan.sessions.get(day, 0.0) * overlap
 
 
-def window_end(plan: Plan, start: datetime, budget: int, page_size: int, share: float) -> datetime:
-    """Where the window that begins at ``start`` ends: whole UTC days while their estimate fits ``budget`` (at
-    least part of one day); a day that alone is larger is cut into equal parts."""
+def window_end(plan: Plan, start: datetime, budget: int, page_size: int, share: float,
+               most_messages: float = s.WINDOW_MESSAGES) -> datetime:
+    """Where the window that begins at ``start`` ends: whole UTC days while their estimate fits ``budget`` and
+    ``most_messages`` (at least part of one day); a day that alone is larger is cut into equal parts."""
     end, messages, sessions = start, 0.0, 0.0
     while end < plan.end:
         day_end = min(midnight(end.date()) + timedelta(days=1), plan.end)
         day_messages, day_sessions = day_counts(plan, end.date(), end, day_end)
-        if requests_for(messages + day_messages, sessions + day_sessions, page_size, share) <= budget:
+        if (requests_for(messages + day_messages, sessions + day_sessions, page_size, share) <= budget
+                and messages + day_messages <= most_messages):
             end, messages, sessions = day_end, messages + day_messages, sessions + day_sessions
             continue
         if end == start:  # this day alone is too large: a part of it that fits
-            parts = math.ceil(requests_for(day_messages, day_sessions, page_size, share) / budget)
+            parts = max(math.ceil(requests_for(day_messages, day_sessions, page_size, share) / budget),
+                        math.ceil(day_messages / most_messages))
             end = max(whole_ms(start + (day_end - start) / parts), start + timedelta(milliseconds=1))
         break
     return end

@@ -13,6 +13,8 @@ FALLBACK_PAGE_SIZE = 100  # used (with a run-report note) when the server answer
 REQUESTS_PER_MINUTE = 0  # no limit is published: the rate is measured (sources/_http/adaptive.py); a value caps it
 RATE_WINDOW_SECONDS: float | None = None  # the window the API counts in; None: read off Retry-After (1 s, 1 min, 1 h)
 MAX_CONCURRENCY = 16  # the most requests in flight at once, shared by every resource
+WINDOW_MESSAGES = 100_000  # a window (one committed load) holds at most about this many messages: large pages
+# would otherwise put up to PAGE_SIZE x 1,000 of them in one load, and DuckDB's load step grows with it
 STATUS_CHANNELS = ("telegram", "viber", "vk")  # channels whose messages carry a delivery status (seed docs)
 STATUS_CONCURRENCY = 16  # sessions whose messages/by-session pages may be read at once (the limiter decides)
 STATUS_RECHECK_HOURS = 24.0  # sessions with a non-final status are re-read for this long after their last message
