@@ -187,7 +187,8 @@ def _headline(results: dict[str, Any]) -> list[str]:
             figure = (f"{ratio:.2f} × ({r['full']['seconds']:.1f} s against {r['refetch']['seconds']:.1f} s fetch + "
                       f"{r['read_json']['seconds']:.1f} s read_json)")
             lines.append(_headline_row(source, f"0 ms, {int(size):,} messages: ≥ {HEADLINE['zero']} × the baseline",
-                                       figure, BEFORE.get((source, "zero"), "-"), ratio >= HEADLINE["zero"]))
+                                       figure, BEFORE.get((source, "zero"), "-"), ratio >= HEADLINE["zero"],
+                                       _zero_ms_why(r, base / HEADLINE["zero"])))
         hidden = entry.get("undisclosed")
         if hidden:
             used, rejected = hidden["utilisation"] or 0.0, hidden["rejected_share"]
@@ -219,8 +220,22 @@ def _headline(results: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _headline_row(source: str, target: str, figure: str, before: str, met: bool) -> str:
-    return f"| {source} | {target} | {figure} | {before} | {'met' if met else '**missed**'} |"
+def _headline_row(source: str, target: str, figure: str, before: str, met: bool, why: str = "") -> str:
+    verdict = "met" if met else "**missed**" + (f": {why}" if why else "")
+    return f"| {source} | {target} | {figure} | {before} | {verdict} |"
+
+
+def _zero_ms_why(r: dict[str, Any], allowed: float) -> str:
+    """Why a 0 ms run is slower than the target allows: the local work alone, and the API's CPU beside it."""
+    full, steps = r["full"], r["full"].get("steps", {})
+    local = full["seconds"] - steps.get("extract", 0.0)
+    text = (f"the target allows {allowed:.1f} s; extract takes {steps.get('extract', 0.0):.1f} s (every page's "
+            f"round trip and its JSON turned into typed rows, in one Python process), normalize, load (in "
+            f"{full.get('loads', 1)} committed windows), views and the published copy {local:.1f} s, and serving "
+            f"the pages cost the emulated API {full['emulator_cpu_seconds']:.1f} s of CPU on the same two cores")
+    if r.get("replay"):
+        text += f"; without HTTP (saved pages) the whole run takes {r['replay']['seconds']:.1f} s"
+    return text
 
 
 def _notes(results: dict[str, Any]) -> list[str]:

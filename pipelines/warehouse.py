@@ -34,7 +34,10 @@ DEFAULT_PUBLISH_PATH = "warehouse/warehouse.duckdb"
 DEFAULT_DESTINATION = "duckdb"
 # Large INSERTs into DuckDB need less memory when they may reorder rows (measured: the load step's peak RSS at
 # 1,000,000 HelpCrunch messages 526 -> 439 MiB); rows of a warehouse table have no order that means anything.
-DUCKDB_GLOBAL_CONFIG = {"preserve_insertion_order": False}
+DUCKDB_GLOBAL_CONFIG: dict[str, Any] = {"preserve_insertion_order": False}
+# DuckDB's buffer pool may otherwise grow to 80 % of RAM: every merge reads the tables loaded so far, so a load's
+# memory would grow with the warehouse. One window's load needs far less (it spills to disk beyond the limit).
+DUCKDB_MEMORY_LIMIT_MB = 256  # or a quarter of the machine's memory, if that is less
 # The published file opens in DuckDB 1.0 and later (the versions BI drivers ship): see docs/bi.md.
 STORAGE_VERSION = "v1.0.0"
 PIPELINE_PREFIX = "conversation_warehouse_"
@@ -95,10 +98,21 @@ def pipeline_for(source: str, paths: WarehousePaths) -> dlt.Pipeline:
 
 
 def default_duckdb_settings() -> None:
-    """DuckDB settings of the load's connections (:data:`DUCKDB_GLOBAL_CONFIG`) unless the user configured
-    ``DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG`` (then theirs, as dlt reads it, and nothing of ours)."""
+    """DuckDB settings of the load's connections (:data:`DUCKDB_GLOBAL_CONFIG` and a memory limit sized from the
+    machine) unless the user configured ``DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG`` (then theirs, as dlt
+    reads it, and nothing of ours)."""
     if dlt.config.get("destination.duckdb.credentials.global_config") is None:
-        os.environ["DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG"] = json.dumps(DUCKDB_GLOBAL_CONFIG)
+        settings = {**DUCKDB_GLOBAL_CONFIG, "memory_limit": f"{duckdb_memory_limit_mb()}MB"}
+        os.environ["DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG"] = json.dumps(settings)
+
+
+def duckdb_memory_limit_mb() -> int:
+    """:data:`DUCKDB_MEMORY_LIMIT_MB`, or a quarter of the machine's memory when that is less."""
+    try:
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError):  # not reported on this system
+        return DUCKDB_MEMORY_LIMIT_MB
+    return max(64, min(DUCKDB_MEMORY_LIMIT_MB, machine // 4))
 
 
 def loader_file_format(pipeline: dlt.Pipeline) -> str | None:

@@ -25,11 +25,13 @@ def load_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[bool
     return order, memory
 
 
-def test_loads_may_reorder_rows_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loads_reorder_rows_and_have_a_memory_limit_by_default(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SETTING, "")  # recorded, so the default the pipeline sets is undone after the test
     monkeypatch.delenv(SETTING)
-    order, _ = load_settings(tmp_path, monkeypatch)
+    order, memory = load_settings(tmp_path, monkeypatch)
     assert order is False
+    assert memory.startswith(str(int(warehouse.duckdb_memory_limit_mb() * 10**6 / 2**20)))  # shown in MiB
 
 
 def test_the_users_duckdb_settings_win(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
