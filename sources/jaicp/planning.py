@@ -33,6 +33,7 @@ from sources.jaicp.client import JaicpClient, Record, day_filter, midnight
 CURSOR = "message_time_cursor"  # in the state of the `sessions` resource: the end of the last committed window
 PLAN = "jaicp:plan"  # run.shared: the run's Plan, made once by the planner (or by a source built on its own)
 STATUS_READS, SESSIONS_LISTED = "jaicp:status_reads", "jaicp:sessions_listed"  # run.shared: what windows met
+STATUS_SHARE_PRIOR = 20  # sessions' worth of weight on "every session needs a status read" (see status_share)
 REQUESTS_PER_WINDOW = 2  # every window besides its listings' pages: the empty-sessions listing, the reconciliation
 
 
@@ -179,9 +180,11 @@ def jaicp_windows(pipeline: Any = None, run: SourceRun | None = None, backfill_f
 
 
 def status_share(run: SourceRun) -> float:
-    """The share of listed sessions whose statuses were read in this run so far (1 before any was listed)."""
-    listed = run.shared.get(SESSIONS_LISTED, 0)
-    return run.shared.get(STATUS_READS, 0) / listed if listed else 1.0
+    """The share of listed sessions whose statuses were read in this run so far, starting from the cautious
+    assumption that every session needs a read (worth :data:`STATUS_SHARE_PRIOR` sessions): a first window of a
+    few sessions, none in a status channel, must not size the rest of the run as if none ever were."""
+    listed, reads = run.shared.get(SESSIONS_LISTED, 0), run.shared.get(STATUS_READS, 0)
+    return (reads + STATUS_SHARE_PRIOR) / (listed + STATUS_SHARE_PRIOR)
 
 
 def totals(plan: Plan, start: datetime, end: datetime) -> tuple[float, float]:

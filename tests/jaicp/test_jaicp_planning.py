@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
-from sources.jaicp.planning import Plan, window_end
+from sources._common.run_context import SourceRun
+from sources.jaicp.planning import SESSIONS_LISTED, STATUS_READS, Plan, status_share, window_end
 
 
 def windows(plan: Plan, budget: int, page_size: int, most_messages: float) -> list[tuple[datetime, datetime]]:
@@ -39,3 +40,12 @@ def test_without_many_messages_the_request_budget_sizes_the_windows() -> None:
                 messages={start.date() + timedelta(days=n): 5_000 for n in range(10)})
     assert len(windows(plan, budget=1000, page_size=1000, most_messages=100_000)) == 1  # 50,000 messages, 53 pages
     assert len(windows(plan, budget=30, page_size=1000, most_messages=100_000)) > 1
+
+
+def test_the_status_share_starts_cautious_and_learns_from_what_windows_met() -> None:
+    run = SourceRun("jaicp")
+    assert status_share(run) == 1.0  # nothing listed yet: every session may need a status read
+    run.shared.update({SESSIONS_LISTED: 4, STATUS_READS: 0})
+    assert status_share(run) > 0.5  # four sessions, none in a status channel, say little about the rest
+    run.shared.update({SESSIONS_LISTED: 10_000, STATUS_READS: 3_000})
+    assert abs(status_share(run) - 0.3) < 0.01  # many say a lot

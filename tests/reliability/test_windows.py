@@ -33,8 +33,9 @@ WINDOW_REQUESTS = {"helpcrunch": 25, "conpeek": 4, "jaicp": 12}
 EXTRA = {"jaicp": {"SOURCES__JAICP__PAGE_SIZE": "20"}, "conpeek": {"SOURCES__CONPEEK__MAX_CONCURRENCY": "4"}}
 # requests a run spends besides its windows' work: planning (HelpCrunch counts, JAICP statistics), the overlap a
 # resumed walk re-reads (the lookback, HelpCrunch's customer page stepped back), and Conpeek's partitions walked side
-# by side (a window closes on its budget with up to MAX_CONCURRENCY requests still in flight)
-RUN_OVERHEAD = {"helpcrunch": 6, "conpeek": 2 + 4, "jaicp": 12}
+# by side (a window closes on its budget with up to MAX_CONCURRENCY = 4 requests still in flight, and each of up to
+# 4 partitions ends on its closing empty page)
+RUN_OVERHEAD = {"helpcrunch": 6, "conpeek": 2 + 4 + 4, "jaicp": 12}
 Start = Callable[..., EmulatorServer]
 
 
