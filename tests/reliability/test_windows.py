@@ -30,12 +30,12 @@ from tests.reliability.kits import KITS, Kit
 # each kit's window budget: small enough that its first load takes several windows
 WINDOW_REQUESTS = {"helpcrunch": 25, "conpeek": 4, "jaicp": 12}
 # JAICP's windows are planned from the statistics: pages of 20 give its small kit enough pages to fill several
-EXTRA = {"jaicp": {"SOURCES__JAICP__PAGE_SIZE": "20"}, "conpeek": {"SOURCES__CONPEEK__MAX_CONCURRENCY": "4"}}
+EXTRA = {"jaicp": {"SOURCES__JAICP__PAGE_SIZE": "20"}, "conpeek": {"SOURCES__CONPEEK__MAX_CONCURRENCY": "2"}}
 # requests a run spends besides its windows' work: planning (HelpCrunch counts, JAICP statistics), the overlap a
 # resumed walk re-reads (the lookback, HelpCrunch's customer page stepped back), and Conpeek's partitions walked side
-# by side (a window closes on its budget with up to MAX_CONCURRENCY = 4 requests still in flight, and each of up to
-# 4 partitions ends on its closing empty page)
-RUN_OVERHEAD = {"helpcrunch": 6, "conpeek": 2 + 4 + 4, "jaicp": 12}
+# by side (a window closes on its budget with up to MAX_CONCURRENCY + 1 = 3 walkers' requests still in flight, and
+# each partition a resumed walk goes on with ends on its closing empty page: up to 3)
+RUN_OVERHEAD = {"helpcrunch": 6, "conpeek": 2 + 3 + 3, "jaicp": 12}
 Start = Callable[..., EmulatorServer]
 
 
