@@ -38,7 +38,7 @@ from typing import Any
 
 from benchmarks.emulator import ROOT, EmulatorProcess
 from benchmarks.report import machine_info, render
-from benchmarks.scenarios import Scenario
+from benchmarks.scenarios import ADAPTIVE, Scenario
 
 SCENARIOS = {
     "helpcrunch": Scenario("helpcrunch", "bench-helpcrunch-key", "messages"),
@@ -53,7 +53,6 @@ QUICK_SIZES = (500,)
 RATE_LIMIT = (120, 6.0)  # HelpCrunch's 120 requests a minute, scaled to a 6-second window
 QUICK_RATE_LIMIT = (20, 1.0)
 LATENCY = 0.1  # seconds each answer is held back in the latency, rate-limit and undisclosed-limit steps
-ADAPTIVE = ("conpeek", "jaicp")  # no published limit: the client measures the API (latency, undisclosed steps)
 LATENCY_SIZES = {"conpeek": 50_000, "jaicp": 150_000}  # messages: ~500 and ~1,100 requests at the maximum page
 UNDISCLOSED_LIMIT = (300, 60.0)  # requests per window the emulator allows and the client is not told
 UNDISCLOSED_REQUESTS = 1000  # about the requests of the undisclosed-limit run (3-4 minutes at 300 a minute)
@@ -250,13 +249,7 @@ def measure(scenario: Scenario, size: int, workdir: Path, skip: set[str],
         plain = scenario.env(emulator.base_url)
         env = {**plain, **(settings or {})}  # the pipeline's runs; the baselines keep their defaults
         log("  fetching every page once (HTTP only)")
-        result["fetch"] = child("fetch", scenario.source, plain, folder / "fetch.json",
-                                extra=("--pages", str(folder / "pages")))
-        log("  DuckDB read_json on the saved pages")
-        result["read_json"] = child("read_json", scenario.source, {}, folder / "read_json.json",
-                                    extra=("--pages", str(folder / "pages"), "--database",
-                                           str(folder / "read_json.duckdb")))
-        (folder / "read_json.duckdb").unlink(missing_ok=True)
+        result.update(saved_pages(scenario, plain, folder))
         log("  the same pages again with four connections (the baseline's fetch)")
         result["refetch"] = child("refetch", scenario.source, plain, folder / "refetch.json",
                                   extra=("--pages", str(folder / "pages")))
@@ -290,6 +283,19 @@ def measure(scenario: Scenario, size: int, workdir: Path, skip: set[str],
                                       if r["name"] not in listings)
     shutil.rmtree(folder / "warehouse" / "dlt", ignore_errors=True)
     return result
+
+
+def saved_pages(scenario: Scenario, env: dict[str, str], folder: Path) -> dict[str, Any]:
+    """Every page of a full load fetched once and saved under ``folder/pages`` (``fetch``), then ingested by
+    DuckDB ``read_json`` (``read_json``): the baseline's pages and its ingest time."""
+    pages = ("--pages", str(folder / "pages"))
+    fetch = child("fetch", scenario.source, env, folder / "fetch.json", extra=pages)
+    log("  DuckDB read_json on the saved pages")
+    database = folder / "read_json.duckdb"
+    read_json = child("read_json", scenario.source, {}, folder / "read_json.json",
+                      extra=(*pages, "--database", str(database)))
+    database.unlink(missing_ok=True)
+    return {"fetch": fetch, "read_json": read_json}
 
 
 def check_rows(scenario: Scenario, database: Path, fetch: dict[str, Any]) -> dict[str, Any]:
@@ -337,12 +343,10 @@ def measure_latency(scenario: Scenario, size: int, workdir: Path, latency: float
     result: dict[str, Any] = {"messages": size, "latency": latency}
     with EmulatorProcess(scenario.source, scenario.credential, scenario.emulator_options(size)) as emulator:
         plain = scenario.env(emulator.base_url)
-        pages = ("--pages", str(folder / "pages"))
-        result["fetch"] = child("fetch", scenario.source, plain, folder / "fetch.json", extra=pages)
-        result["read_json"] = child("read_json", scenario.source, {}, folder / "read_json.json",
-                                    extra=(*pages, "--database", str(folder / "read_json.duckdb")))
+        result.update(saved_pages(scenario, plain, folder))  # at 0 ms: the walk only learns the pages
         emulator.configure(latency=latency)
-        result["refetch"] = child("refetch", scenario.source, plain, folder / "refetch.json", extra=pages)
+        result["refetch"] = child("refetch", scenario.source, plain, folder / "refetch.json",
+                                  extra=("--pages", str(folder / "pages")))
         env = {**plain, **(settings or {}), **warehouse_env(folder / "warehouse")}
         result["full"] = pipeline_run(emulator, scenario, env, folder / "full.json")
         result["check"] = check_rows(scenario, folder / "warehouse" / "work.duckdb", result["fetch"])

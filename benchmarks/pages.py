@@ -162,11 +162,15 @@ AUTH = {"helpcrunch": lambda key: {"Authorization": f"Bearer {key}"}, "conpeek":
         "jaicp": lambda key: {"Timezone": "0"}}
 
 
+def credential(source: str) -> str:
+    """The source's key or token, from the environment the parent set (``SOURCES__<SOURCE>__API_KEY|TOKEN``)."""
+    return os.environ[f"SOURCES__{source.upper()}__" + ("TOKEN" if source == "jaicp" else "API_KEY")]
+
+
 def fetch_pages(source: str, folder: Path) -> dict[str, Any]:
     """Fetch and save every page of ``source`` (configured by ``SOURCES__<SOURCE>__*``); timed."""
-    prefix = f"SOURCES__{source.upper()}__"
-    key = os.environ[prefix + ("TOKEN" if source == "jaicp" else "API_KEY")]
-    base_url = os.environ[prefix + "BASE_URL"]
+    key = credential(source)
+    base_url = os.environ[f"SOURCES__{source.upper()}__BASE_URL"]
     if source == "jaicp":  # the old generation: the token is in the path
         base_url = base_url.rstrip("/") + "/reporter/p/" + quote(key, safe=":")
     saver = PageSaver(base_url, AUTH[source](key), folder)
@@ -187,8 +191,7 @@ def refetch(source: str, folder: Path, concurrency: int = CONCURRENCY) -> dict[s
     """Send every request the walk made (``DIR/requests.json``) again, ``concurrency`` at a time on keep-alive
     connections, and time it: the minimum pages, fetched as fast as four connections allow. Bodies are read and
     dropped (the saved pages are the same)."""
-    prefix = f"SOURCES__{source.upper()}__"
-    key = os.environ[prefix + ("TOKEN" if source == "jaicp" else "API_KEY")]
+    key = credential(source)
     sent = json.loads((folder / "requests.json").read_text())
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     with httpx.Client(headers=AUTH[source](key), limits=limits, timeout=120) as http:

@@ -10,6 +10,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks.scenarios import ADAPTIVE
+
 # the windows an incremental run of a resource asks for (one request each when nothing changed); 1 if not listed
 WINDOWS = {"helpcrunch": {"chats": 3}}  # createdAt ≥ cursor − lookback; updatedAt ≥ last start − lookback; ≥ last start
 LOOKBACK_NOTE = ("Every run re-reads a lookback before its cursors (late writes); right after the 1 % change that "
@@ -180,7 +182,7 @@ def _headline(results: dict[str, Any]) -> list[str]:
                                        BEFORE.get((source, "latency"), "-"),
                                        base / full >= HEADLINE["latency"] and _rows_ok(source, latency["check"])))
         rate = entry.get("rate_limit")
-        if rate and source not in ("conpeek", "jaicp") and rate["utilisation"] is not None:
+        if rate and source not in ADAPTIVE and rate["utilisation"] is not None:  # a published budget
             figure = (f"{rate['utilisation']:.1%} of {rate['limit']} per {rate['window']:g} s used, "
                       f"{rate['rejected_share']:.2%} answered 429, {rate.get('latency', 0) * 1000:g} ms a request")
             lines.append(_headline_row(source, f"published budget: ≥ {HEADLINE['budget']:.0%} used",

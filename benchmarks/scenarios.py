@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PAGE_SIZE = 100  # the maximum page size of every list endpoint used here
+ADAPTIVE = ("conpeek", "jaicp")  # no published limit: the client measures the API (latency, undisclosed steps)
 
 
 @dataclass(frozen=True)
